@@ -1,0 +1,128 @@
+"""``file-system``: the catalog is a folder (``catalog_location``), with one sub-folder per run.
+
+``get`` copies the run's files matching the patterns into the project; ``put`` copies the project's
+files matching them (folders whole) into the run's folder and records each file's sha256 in the
+step log. Nothing outside the project or the catalog folder is read or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import shutil
+from pathlib import Path, PurePosixPath
+from typing import Any, ClassVar
+
+from runnable import names
+from runnable.catalog import BaseCatalog, check_relative
+from runnable.datamodel import DataCatalog
+from runnable.errors import ExecutionError, RunnableError
+from runnable.run_log_store import check_run_id
+
+OBJECTS = "objects"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+class FileSystemCatalog(BaseCatalog):
+    service_name: ClassVar[str] = "file-system"
+
+    catalog_location: str = ".catalog"
+
+    def run_dir(self, run_id: str) -> Path:
+        return Path(self.catalog_location) / check_run_id(run_id)
+
+    def _matches(self, root: Path, pattern: str, exclude: list[Path]) -> list[Path]:
+        """Files under ``root`` matching ``pattern`` (folders stand for every file in them)."""
+        check_relative(pattern)
+        resolved_root = root.resolve()
+        files: list[Path] = []
+        for match in sorted(root.glob(pattern)):
+            if not _inside(match, resolved_root) or any(_inside(match, e) for e in exclude):
+                continue
+            if match.is_dir():
+                files.extend(p for p in sorted(match.rglob("*")) if p.is_file() and _inside(p, resolved_root))
+            elif match.is_file():
+                files.append(match)
+        return list(dict.fromkeys(files))
+
+    def get(self, run_id: str, patterns: list[str], *, into: Path) -> list[DataCatalog]:
+        source = self.run_dir(run_id)
+        entries = []
+        for pattern in patterns:
+            found = [f for f in self._matches(source, pattern, [source.resolve() / OBJECTS])] if source.exists() else []
+            if not found:
+                raise ExecutionError(f"catalog get '{pattern}' matched no file of run '{run_id}'")
+            for f in found:
+                rel = f.relative_to(source)
+                target = into / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, target)
+                entries.append(DataCatalog(name=str(PurePosixPath(rel)), data_hash=sha256(target),
+                                           catalog_relative_path=str(PurePosixPath(run_id, rel)), stage="get"))
+        return entries
+
+    def put(self, run_id: str, patterns: list[str], *, base: Path) -> list[DataCatalog]:
+        target_root = self.run_dir(run_id)
+        exclude = [Path(self.catalog_location).resolve()]
+        entries = []
+        for pattern in patterns:
+            found = self._matches(base, pattern, exclude)
+            if not found:
+                raise ExecutionError(f"catalog put '{pattern}' matched no file in the project")
+            for f in found:
+                rel = f.resolve().relative_to(base.resolve())
+                target = target_root / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(f, target)
+                entries.append(DataCatalog(name=str(PurePosixPath(rel)), data_hash=sha256(target),
+                                           catalog_relative_path=str(PurePosixPath(run_id, rel)), stage="put"))
+        return entries
+
+    def put_text(self, run_id: str, name: str, text: str) -> DataCatalog:
+        check_relative(name)
+        target = self.run_dir(run_id) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = text.encode("utf-8")
+        target.write_bytes(data)
+        return DataCatalog(name=name, data_hash=hashlib.sha256(data).hexdigest(),
+                           catalog_relative_path=str(PurePosixPath(run_id, name)), stage="put")
+
+    def put_object(self, run_id: str, name: str, value: Any) -> str:
+        rel = f"{OBJECTS}/{names.log_name(name, 16)}.pickle"
+        target = self.run_dir(run_id) / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(target)
+        return rel
+
+    def get_object(self, run_id: str, path: str) -> Any:
+        check_relative(path)
+        source = self.run_dir(run_id) / path
+        try:
+            with open(source, "rb") as fh:
+                return pickle.load(fh)
+        except FileNotFoundError:
+            raise RunnableError(f"object '{path}' of run '{run_id}' is not in the catalog {self.catalog_location}") \
+                from None
+
+    def copy_run(self, from_run_id: str, to_run_id: str) -> None:
+        source = self.run_dir(from_run_id)
+        if source.exists():
+            shutil.copytree(source, self.run_dir(to_run_id), dirs_exist_ok=True)

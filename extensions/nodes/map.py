@@ -1,0 +1,133 @@
+"""``type: map``: the branch runs once for each item of a list parameter.
+
+Each iteration sees the item as ``iterate_as`` (and every parameter around the step). What the
+iterations return is gathered per name into a list in iteration order, or passed through ``reducer``
+(a dotted path to a function taking that list). Iterations are named by their index, so items of any
+size or shape are fine.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import field_validator
+
+from runnable import names
+from runnable.datamodel import CREATED, BranchLog, Parameter
+from runnable.errors import PipelineDefinitionError
+from runnable.graph import Graph
+from runnable.nodes import BranchRun, CompositeNode, MapSlot
+
+
+class MapNode(CompositeNode):
+    user_fields: ClassVar[tuple[str, ...]] = ("type", "next", "on_failure", "overrides", "iterate_on",
+                                              "iterate_as", "reducer", "branch")
+
+    iterate_on: str
+    iterate_as: str
+    reducer: str | None = None
+
+    _graph: Graph
+
+    @field_validator("iterate_as", "iterate_on")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not value.isidentifier():
+            raise ValueError(f"'{value}' is not a valid parameter name")
+        return value
+
+    @field_validator("reducer")
+    @classmethod
+    def _dotted(cls, value: str | None) -> str | None:
+        if value is not None and ("." not in value or not all(p.isidentifier() for p in value.split("."))):
+            raise ValueError(f"'{value}' is not a dotted path to a function (module.function)")
+        return value
+
+    @classmethod
+    def parse(cls, name, data, builder, keys, segments):
+        data = dict(data)
+        branch = data.pop("branch", None)
+        node = super().parse(name, data, builder, keys, segments)
+        if branch is None:
+            raise builder.error("is required: the pipeline each item runs", keys + ["branch"], step=name,
+                                field="branch")
+        clash = [s for s in segments if isinstance(s, MapSlot) and s.iterate_as == node.iterate_as]
+        if clash:
+            raise builder.error(f"'{node.iterate_as}' is already the iterate_as of an enclosing map",
+                                keys + ["iterate_as"], step=name, field="iterate_as")
+        node._graph = builder.graph(branch, keys + ["branch"], segments + (MapSlot(node.iterate_as),), where=name)
+        return node
+
+    def branches(self) -> dict[str, Graph]:
+        return {str(MapSlot(self.iterate_as)): self._graph}
+
+    def branch_for(self, key: str) -> Graph | None:
+        return self._graph
+
+    def items(self, ctx, map_variable) -> list[Any]:
+        """The list iterated on, as it is at run time."""
+        params = ctx.read_parameters(self.parent_chain(map_variable))
+        if self.iterate_on not in params:
+            raise PipelineDefinitionError(f"parameter '{self.iterate_on}' does not exist at run time",
+                                          file=ctx.pipeline_file, step=self.name, field="iterate_on")
+        items = ctx.load_value(params[self.iterate_on])
+        if not isinstance(items, list):
+            raise PipelineDefinitionError(
+                f"parameter '{self.iterate_on}' is not a list at run time (it is {type(items).__name__})",
+                file=ctx.pipeline_file, step=self.name, field="iterate_on")
+        return items
+
+    def iteration_name(self, map_variable, index: int) -> str:
+        return names.append(self.internal_name(map_variable), str(index))
+
+    def fan_out(self, ctx, map_variable) -> list[BranchRun]:
+        step_log = self.open_step(ctx, map_variable)
+        try:
+            items = self.items(ctx, map_variable)
+        except PipelineDefinitionError as exc:
+            step_log.status = "FAIL"
+            step_log.message = exc.message
+            ctx.run_log_store.put_step_log(ctx.run_id, step_log)
+            raise
+        store = ctx.run_log_store
+        runs = []
+        for index, item in enumerate(items):
+            internal = self.iteration_name(map_variable, index)
+            if store.branch_log_or_none(ctx.run_id, internal) is None:
+                store.put_branch_log(ctx.run_id, BranchLog(
+                    internal_name=internal, status=CREATED, iteration=index,
+                    parameters={self.iterate_as: Parameter(kind="json", value=item)}))
+            runs.append(BranchRun(internal, self._graph, {**map_variable, self.iterate_as: index}))
+        return runs
+
+    def fan_in(self, ctx, map_variable) -> str:
+        count = len(self.items(ctx, map_variable))
+        branch_names = [self.iteration_name(map_variable, i) for i in range(count)]
+        status, logs = self.close_step(ctx, map_variable, branch_names)
+        ctx.write_parameters(self.parent_chain(map_variable), self.gather(ctx, map_variable, logs))
+        return status
+
+    def gather(self, ctx, map_variable, logs: list[BranchLog | None]) -> dict[str, Parameter]:
+        """Each returned name as the list of its values in iteration order (or the reducer's result)."""
+        reducer = _import(self.reducer) if self.reducer else None
+        scope = self.parent_chain(map_variable)
+        scope_name = scope[-1] if scope else ""
+        gathered: dict[str, Parameter] = {}
+        for name in dict.fromkeys(n for node in self._graph.steps.values() for n in node.returns_names()):
+            params = [log.parameters.get(name) if log is not None else None for log in logs]
+            present = [p for p in params if p is not None]
+            if not present:
+                continue
+            kind = "object" if any(p.kind == "object" for p in present) else present[0].kind
+            values = [ctx.load_value(p) if p is not None else None for p in params]
+            value = reducer(values) if reducer else values
+            gathered[name] = ctx.make_parameter(name, kind, value, names.append(scope_name, self.name)
+                                                if scope_name else self.internal_name(map_variable))
+        return gathered
+
+
+def _import(dotted: str):
+    import importlib
+
+    module, _, attr = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), attr)

@@ -1,0 +1,18 @@
+"""``type: stub``: does nothing and succeeds; a placeholder while a pipeline is designed.
+
+A stub accepts any other field, so a task can be stubbed out by changing its type alone.
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict
+
+from runnable.datamodel import SUCCESS, StepAttempt
+from runnable.nodes import BaseNode
+
+
+class StubNode(BaseNode):
+    model_config = ConfigDict(extra="allow")
+
+    def execute(self, ctx, map_variable, attempt_number, step_log) -> StepAttempt:
+        return StepAttempt(attempt_number=attempt_number).start().finish(SUCCESS)

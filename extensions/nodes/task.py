@@ -1,0 +1,126 @@
+"""``type: task``: runs a command (python function, shell script or notebook) with the parameters.
+
+The node owns what every task type shares -- parameters in and out, the catalog, the execution log,
+one attempt record per try -- and hands the command itself to the task type named by
+``command_type`` (a ``runnable.tasks`` plugin).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import traceback
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from runnable import names, plugins
+from runnable.catalog import check_relative
+from runnable.context import enclosing_branches
+from runnable.datamodel import FAIL, SUCCESS, DataCatalog, StepAttempt
+from runnable.errors import ParameterError, PluginNotFoundError
+from runnable.nodes import BaseNode
+from runnable.tasks import BaseTaskType, TaskInputs
+
+logger = logging.getLogger("runnable")
+
+NODE_FIELDS = ("type", "next", "on_failure", "overrides", "catalog", "max_attempts")
+
+
+class CatalogSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    get: list[str] = []
+    put: list[str] = []
+
+    @field_validator("get", "put")
+    @classmethod
+    def _relative(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                check_relative(pattern)
+            except Exception as exc:
+                raise ValueError(getattr(exc, "message", str(exc))) from None
+        return patterns
+
+
+class TaskNode(BaseNode):
+    catalog: CatalogSpec | None = None
+    max_attempts: int = Field(1, ge=1, le=100)
+
+    _task: BaseTaskType
+
+    @classmethod
+    def parse(cls, name, data, builder, keys, segments):
+        task_data = {k: v for k, v in data.items() if k not in NODE_FIELDS}
+        task_data.setdefault("command_type", "python")
+        node_data = {k: v for k, v in data.items() if k in NODE_FIELDS}
+        try:
+            task_cls = plugins.load("tasks", task_data["command_type"])
+        except PluginNotFoundError as exc:
+            raise builder.error(exc.message, keys + ["command_type"], step=name, field="command_type") from None
+        allowed = sorted(set(NODE_FIELDS) | set(task_cls.model_fields))
+        task = builder.validate_model(task_cls, task_data, keys, name, allowed=allowed)
+        node = super().parse(name, node_data, builder, keys, segments)
+        node._task = task
+        return node
+
+    @property
+    def task(self) -> BaseTaskType:
+        return self._task
+
+    def returns_names(self) -> list[str]:
+        return [r.name for r in self._task.returns]
+
+    def max_attempts_allowed(self) -> int:
+        return self.max_attempts
+
+    def execute(self, ctx, map_variable, attempt_number, step_log) -> StepAttempt:
+        attempt = StepAttempt(attempt_number=attempt_number).start()
+        chain = enclosing_branches(self.segments, map_variable)
+        scope = chain[-1] if chain else ""
+        log = io.StringIO()
+        try:
+            params = ctx.read_parameters(chain)
+            if self.catalog and self.catalog.get:
+                step_log.add_data_catalogs(ctx.catalog.get(ctx.run_id, self.catalog.get, into=ctx.project_dir))
+            inputs = TaskInputs(
+                names=list(params),
+                load=lambda n: ctx.load_value(params[n]),
+                json_values={n: p.value for n, p in params.items() if p.kind != "object"},
+            )
+            result = self._task.run(ctx, inputs, step_name=step_log.internal_name, log=log)
+            step_log.add_data_catalogs(result.catalog)
+            used = result.used if result.used is not None else list(params)
+            attempt.input_parameters = {n: params[n] for n in used if n in params}
+            outputs = {}
+            for spec in self._task.returns:
+                if spec.name not in result.values:
+                    raise ParameterError(f"return '{spec.name}' was not produced by the command")
+                outputs[spec.name] = ctx.make_parameter(spec.name, spec.kind, result.values[spec.name], scope)
+                if spec.kind == "metric":
+                    step_log.user_defined_metrics[spec.name] = outputs[spec.name].value
+            ctx.write_parameters(chain, outputs)
+            attempt.output_parameters = outputs
+            if self.catalog and self.catalog.put:
+                step_log.add_data_catalogs(ctx.catalog.put(ctx.run_id, self.catalog.put, base=ctx.project_dir))
+            attempt.finish(SUCCESS)
+        except Exception as exc:  # the user's code failed: recorded, the pipeline decides what follows
+            message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+            attempt.finish(FAIL, ctx.secret_registry.scrub(f"{exc.__class__.__name__}: {message}".splitlines()[0]))
+            log.write(traceback.format_exc())
+            logger.debug("step '%s' failed", step_log.internal_name, exc_info=True)
+        self._keep_log(ctx, step_log, attempt_number, log.getvalue())
+        return attempt
+
+    def _keep_log(self, ctx, step_log, attempt_number: int, text: str) -> None:
+        """The command's output, kept in the catalog as the step's execution log (secrets scrubbed)."""
+        slug = names.log_name(step_log.internal_name)
+        try:
+            entry = ctx.catalog.put_text(ctx.run_id, f"{slug}.attempt-{attempt_number}.execution.log",
+                                         ctx.secret_registry.scrub(text))
+        except NotImplementedError:
+            return
+        if entry is not None:
+            step_log.add_data_catalogs([entry])
+

@@ -1,0 +1,163 @@
+"""Run logs kept as one small file per piece: the run's header, its parameters, each step and branch log.
+
+Shared by the ``file-system`` and ``chunked-fs`` stores. Every write goes to a temporary file in the
+same folder and is renamed over the old one, so a reader never sees half a file and a process that
+dies loses nothing it had written. Pieces of different steps are different files, so any number of
+processes (Argo pods) can record steps of one run at once, and recording a step costs the same in a
+run of ten steps or ten thousand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel
+
+from runnable import names
+from runnable.datamodel import BranchLog, Parameter, RunLog, StepLog
+from runnable.errors import RunnableError, RunLogNotFoundError, StepLogNotFoundError
+from runnable.run_log_store import BaseRunLogStore, check_run_id
+
+HEADER = "run.json"
+PARAMETERS = "parameters.json"
+RUN_CONFIG = "run_config.json"
+STEPS = "steps"
+BRANCHES = "branches"
+_DIGEST = 20  # hex characters of the piece names' hash: no collision in any realistic run
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old content or the new, never a mix."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def piece_file(internal_name: str) -> str:
+    return names.log_name(internal_name, _DIGEST) + ".json"
+
+
+class PieceStore(BaseRunLogStore):
+    """A folder per run, a file per piece."""
+
+    log_folder: str = ".run_log_store"
+
+    # where a run's pieces are; subclasses decide
+    def run_dir(self, run_id: str) -> Path:
+        raise NotImplementedError
+
+    # --- low level ----------------------------------------------------------------------------------
+    def _root(self) -> Path:
+        return Path(self.log_folder)
+
+    def _dir(self, run_id: str) -> Path:
+        return self.run_dir(check_run_id(run_id))
+
+    def _write(self, path: Path, model: BaseModel | dict) -> None:
+        text = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
+        try:
+            write_atomic(path, text)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, text)
+
+    def _read(self, path: Path):
+        try:
+            return json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return None
+
+    def _need_run(self, run_id: str) -> Path:
+        d = self._dir(run_id)
+        if not (d / HEADER).exists():
+            raise RunLogNotFoundError(f"no run log for run id '{run_id}' in {self.log_folder}")
+        return d
+
+    # --- the store ------------------------------------------------------------------------------
+    def create_run_log(self, run_log: RunLog, exist_ok: bool = False) -> None:
+        d = self._dir(run_log.run_id)
+        if (d / HEADER).exists() or self._consolidated_exists(run_log.run_id):
+            if exist_ok:
+                return
+            raise RunnableError(f"run id '{run_log.run_id}' already exists in {self.log_folder}; choose another",
+                                field="run_id")
+        d.mkdir(parents=True, exist_ok=True)
+        (d / STEPS).mkdir(exist_ok=True)
+        (d / BRANCHES).mkdir(exist_ok=True)
+        self._write(d / PARAMETERS, {k: v.model_dump(mode="json") for k, v in run_log.parameters.items()})
+        self._write(d / RUN_CONFIG, run_log.run_config)
+        self._write(d / HEADER, run_log.model_copy(update={"steps": {}, "parameters": {}, "run_config": {}}))
+
+    def _consolidated_exists(self, run_id: str) -> bool:
+        return False
+
+    def get_run_log_header(self, run_id: str) -> RunLog:
+        return RunLog.model_validate(self._read(self._need_run(run_id) / HEADER))
+
+    def get_run_config(self, run_id: str) -> dict:
+        return self._read(self._need_run(run_id) / RUN_CONFIG) or {}
+
+    def set_run_status(self, run_id: str, status: str) -> None:
+        header = self.get_run_log_header(run_id)
+        header.status = status  # type: ignore[assignment]
+        self._write(self._dir(run_id) / HEADER, header)
+
+    def get_parameters(self, run_id: str) -> dict[str, Parameter]:
+        data = self._read(self._need_run(run_id) / PARAMETERS) or {}
+        return {k: Parameter.model_validate(v) for k, v in data.items()}
+
+    def set_parameters(self, run_id: str, parameters: dict[str, Parameter]) -> None:
+        self._write(self._need_run(run_id) / PARAMETERS, {k: v.model_dump(mode="json") for k, v in parameters.items()})
+
+    def put_step_log(self, run_id: str, step_log: StepLog) -> None:
+        if step_log.branches:
+            step_log = step_log.model_copy(update={"branches": {}})
+        self._write(self._dir(run_id) / STEPS / piece_file(step_log.internal_name), step_log)
+
+    def get_step_log(self, run_id: str, internal_name: str) -> StepLog:
+        data = self._read(self._dir(run_id) / STEPS / piece_file(internal_name))
+        if data is None:
+            raise StepLogNotFoundError(f"no step log '{internal_name}' in run '{run_id}'")
+        return StepLog.model_validate(data)
+
+    def put_branch_log(self, run_id: str, branch_log: BranchLog) -> None:
+        if branch_log.steps:
+            branch_log = branch_log.model_copy(update={"steps": {}})
+        self._write(self._dir(run_id) / BRANCHES / piece_file(branch_log.internal_name), branch_log)
+
+    def get_branch_log(self, run_id: str, internal_name: str) -> BranchLog:
+        data = self._read(self._dir(run_id) / BRANCHES / piece_file(internal_name))
+        if data is None:
+            raise StepLogNotFoundError(f"no branch log '{internal_name}' in run '{run_id}'")
+        return BranchLog.model_validate(data)
+
+    def list_logs(self, run_id: str) -> tuple[list[StepLog], list[BranchLog]]:
+        d = self._need_run(run_id)
+        steps = [StepLog.model_validate(x) for x in self._read_all(d / STEPS)]
+        branches = [BranchLog.model_validate(x) for x in self._read_all(d / BRANCHES)]
+        return steps, branches
+
+    def _read_all(self, folder: Path) -> list:
+        out = []
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except FileNotFoundError:
+            return out
+        for entry in entries:
+            if entry.name.endswith(".json") and not entry.name.startswith("."):
+                data = self._read(Path(entry.path))
+                if data is not None:
+                    out.append(data)
+        return out

@@ -1,0 +1,21 @@
+"""``env-secrets``: secrets are environment variables (in Argo: filled from Kubernetes secrets)."""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+from runnable.errors import SecretNotFoundError
+from runnable.secrets import BaseSecrets
+
+
+class EnvSecrets(BaseSecrets):
+    service_name: ClassVar[str] = "env-secrets"
+
+    prefix: str = ""
+
+    def get(self, name: str) -> str:
+        key = self.prefix + name
+        if key not in os.environ:
+            raise SecretNotFoundError(f"secret '{name}' is not set: no environment variable {key}")
+        return os.environ[key]

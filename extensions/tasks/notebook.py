@@ -1,0 +1,57 @@
+"""``command_type: notebook``: execute a Jupyter notebook with the parameters injected as a cell.
+
+The notebook runs in-process with ploomber-engine (no kernel to start). The executed notebook is
+kept in the catalog; ``returns`` are read from the notebook's variables.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator
+
+from runnable.catalog import check_relative
+from runnable.errors import ExecutionError
+from runnable.tasks import BaseTaskType, TaskResult, capture_output
+from runnable.names import log_name
+
+
+class NotebookTaskType(BaseTaskType):
+    task_type = "notebook"
+
+    command_type: Literal["notebook"]
+
+    @field_validator("command")
+    @classmethod
+    def _notebook(cls, value: str) -> str:
+        if not value.endswith(".ipynb"):
+            raise ValueError(f"'{value}' is not a notebook (.ipynb)")
+        try:
+            check_relative(value)
+        except Exception as exc:
+            raise ValueError(getattr(exc, "message", str(exc))) from None
+        return value
+
+    def run(self, ctx, inputs, *, step_name, log) -> TaskResult:
+        import nbformat
+        from ploomber_engine.ipython import PloomberClient
+
+        path = ctx.project_dir / self.command
+        if not path.is_file():
+            raise ExecutionError(f"notebook '{self.command}' does not exist")
+        notebook = nbformat.read(str(path), as_version=4)
+        client = PloomberClient(notebook, display_stdout=False, progress_bar=False, cwd=str(ctx.project_dir))
+        parameters = {name: inputs.load(name) for name in inputs.names}
+        failure = None
+        with capture_output(log):
+            try:
+                executed = client.execute(parameters=parameters)
+            except Exception as exc:  # the notebook raised: keep what ran, then fail the attempt
+                failure = exc
+                executed = notebook
+        entry = ctx.catalog.put_text(ctx.run_id, f"{log_name(step_name)}-{path.name}", nbformat.writes(executed))
+        if failure is not None:
+            raise ExecutionError(f"the notebook failed: {failure.__class__.__name__}: {failure}".splitlines()[0])
+        namespace = client.get_namespace()
+        values = {spec.name: namespace[spec.name] for spec in self.returns if spec.name in namespace}
+        return TaskResult(values, used=list(inputs.names), catalog=[entry] if entry is not None else [])

@@ -1,0 +1,49 @@
+"""The data catalog: files a step gets before it runs and puts after, and the objects steps pass on.
+
+Catalogs are plugins (``runnable.catalog`` entry points). Patterns are globs relative to the project
+directory; a pattern or a name that would reach outside the project or the catalog is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Any, ClassVar
+
+from .datamodel import DataCatalog
+from .errors import RunnableError
+from .service import BaseService
+
+
+def check_relative(pattern: str, *, field: str = "catalog") -> str:
+    """A catalog pattern or name must be relative and must not climb out with '..'."""
+    p = PurePosixPath(pattern)
+    if not pattern or p.is_absolute() or ".." in p.parts or Path(pattern).is_absolute():
+        raise RunnableError(f"'{pattern}' is not allowed: catalog paths are relative to the project and "
+                            f"may not contain '..'", field=field)
+    return pattern
+
+
+class BaseCatalog(BaseService):
+    service_type: ClassVar[str] = "catalog"
+
+    def get(self, run_id: str, patterns: list[str], *, into: Path) -> list[DataCatalog]:
+        """Copy the run's catalog files matching ``patterns`` into the project directory ``into``."""
+        raise NotImplementedError
+
+    def put(self, run_id: str, patterns: list[str], *, base: Path) -> list[DataCatalog]:
+        """Copy files under ``base`` matching ``patterns`` into the run's catalog."""
+        raise NotImplementedError
+
+    def put_text(self, run_id: str, name: str, text: str) -> DataCatalog:
+        """Store generated text (a task's execution log) under ``name`` in the run's catalog."""
+        raise NotImplementedError
+
+    def put_object(self, run_id: str, name: str, value: Any) -> str:
+        """Pickle ``value`` into the run's catalog; returns the path recorded in the run log."""
+        raise NotImplementedError
+
+    def get_object(self, run_id: str, path: str) -> Any:
+        raise NotImplementedError
+
+    def copy_run(self, from_run_id: str, to_run_id: str) -> None:
+        """Make the files of an earlier run available to a new run (retry)."""

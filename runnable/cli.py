@@ -1,0 +1,162 @@
+"""The ``runnable`` command. Only click is imported up front: each command imports what it needs."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from . import __version__
+
+_state = {"debug": False}
+
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+def _set_log_level(ctx, param, value):
+    if value:
+        level = value.upper()
+        _state["debug"] = level == "DEBUG"
+        logging.basicConfig(level=getattr(logging, level), format="%(levelname)s %(name)s: %(message)s")
+        logging.getLogger("runnable").setLevel(level)
+    return value
+
+
+def log_level_option(f):
+    return click.option("--log-level", type=click.Choice(LOG_LEVELS, case_sensitive=False), default=None,
+                        expose_value=False, is_eager=True, callback=_set_log_level,
+                        help="How much to log; DEBUG also shows tracebacks.")(f)
+
+
+class _Group(click.Group):
+    """Adds commands that plugins register (entry-point group ``runnable.commands``), loaded only when asked."""
+
+    def _plugin_names(self) -> list[str]:
+        from importlib.metadata import entry_points
+
+        return sorted(ep.name for ep in entry_points(group="runnable.commands"))
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self._plugin_names()))
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None or name not in self._plugin_names():
+            return command
+        from . import plugins
+
+        return plugins.load("commands", name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="runnable")
+@log_level_option
+def cli():
+    """Describe a pipeline once; run it here or transpile it to Argo Workflows."""
+
+
+pipeline_option = click.option("-f", "--file", "pipeline_file", required=True, metavar="PIPELINE",
+                               help="The pipeline definition (YAML).")
+config_option = click.option("-c", "--config-file", "config_file", default=None, metavar="CONFIG",
+                             help="The configuration (default: local executor, file-system stores).")
+map_option = click.option("--map-variable", default=None, metavar="JSON",
+                          help='Iteration indexes of the enclosing map steps, e.g. {"chunk": 3}.')
+
+
+@cli.command()
+@pipeline_option
+@config_option
+@click.option("-p", "--parameters-file", default=None, metavar="PARAMS", help="Initial parameters (YAML mapping).")
+@click.option("--run-id", default=None, help="Name the run (default: time-based and unique).")
+@click.option("--tag", default="", help="A label recorded in the run log.")
+@log_level_option
+def execute(pipeline_file, config_file, parameters_file, run_id, tag):
+    """Run a pipeline, or write its Argo manifest with an argo configuration."""
+    from . import entrypoints
+
+    ctx, status = entrypoints.execute(pipeline_file, config_file=config_file, parameters_file=parameters_file,
+                                      run_id=run_id, tag=tag)
+    _report(ctx, status)
+
+
+def _report(ctx, status) -> None:
+    from .datamodel import SUCCESS
+
+    if status is None:  # a describing executor wrote its output and ran nothing
+        return
+    click.echo(f"run {ctx.run_id}: {status}", err=True)
+    if status != SUCCESS:
+        sys.exit(1)
+
+
+@cli.command("execute-single-node")
+@click.argument("run_id")
+@click.argument("step")
+@pipeline_option
+@config_option
+@map_option
+@click.option("--attempt", type=click.IntRange(min=1), default=None, help="Attempt number (Argo: retries + 1).")
+@log_level_option
+def execute_single_node(run_id, step, pipeline_file, config_file, map_variable, attempt):
+    """Run one step of an existing run (what each Argo pod calls)."""
+    from . import entrypoints
+    from .datamodel import SUCCESS
+
+    status = entrypoints.execute_single_node(run_id, step, pipeline_file, config_file=config_file,
+                                             map_variable=map_variable, attempt=attempt)
+    if status != SUCCESS:
+        sys.exit(1)
+
+
+cli.add_command(execute_single_node, "execute_single_node")
+
+
+@cli.command()
+@click.argument("run_id")
+@click.argument("step")
+@click.option("--mode", type=click.Choice(["in", "out"]), required=True, help="out: open the step; in: close it.")
+@pipeline_option
+@config_option
+@map_option
+@log_level_option
+def fan(run_id, step, mode, pipeline_file, config_file, map_variable):
+    """Open or close a parallel, map or dag step of an existing run (used by Argo pods)."""
+    from . import entrypoints
+    from .datamodel import FAIL
+
+    result = entrypoints.fan(run_id, step, mode, pipeline_file, config_file=config_file, map_variable=map_variable)
+    if result == FAIL:
+        sys.exit(1)
+
+
+def main(argv=None) -> None:
+    """Entry point: user mistakes are one line on stderr and exit 2; tracebacks only with --log-level DEBUG."""
+    from .errors import RunnableError
+
+    try:
+        cli.main(args=argv, prog_name="runnable", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except RunnableError as exc:
+        if _state["debug"]:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours or a plugin's: say so in one line, details with DEBUG
+        if _state["debug"]:
+            raise
+        click.echo(f"internal error: {exc.__class__.__name__}: {exc} (run with --log-level DEBUG for details)",
+                   err=True)
+        sys.exit(3)

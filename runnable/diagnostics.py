@@ -1,0 +1,47 @@
+"""Turning pydantic validation errors into the one-line messages users read."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .errors import RunnableError
+
+
+def _describe(error: dict, model: type | None) -> str:
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        if isinstance(model, (list, tuple, set)):
+            allowed = sorted(model)
+        else:
+            allowed = sorted(getattr(model, "user_fields", None) or getattr(model, "model_fields", {}) or [])
+        return f"unknown field; allowed: {', '.join(allowed)}" if allowed else "unknown field"
+    if kind == "missing":
+        return "is required"
+    msg = error.get("msg", "invalid")
+    if kind.startswith("value_error"):
+        msg = msg.removeprefix("Value error, ")
+    if kind in ("literal_error", "enum") and "expected" in (error.get("ctx") or {}):
+        return f"must be {error['ctx']['expected']} (got {error.get('input')!r})"
+    return msg[:1].lower() + msg[1:]
+
+
+def from_validation_error(
+    exc: Any,
+    error_cls: type[RunnableError],
+    *,
+    file: str | None = None,
+    keys: Sequence[Any] = (),
+    step: str | None = None,
+    model: type | None = None,
+    field_prefix: str = "",
+) -> RunnableError:
+    """The first error of a pydantic ``ValidationError``, located in the YAML file when there is one."""
+    from .yamlio import locate
+
+    first = exc.errors()[0]
+    loc = [part for part in first.get("loc", ()) if not (isinstance(part, str) and part.startswith("function-"))]
+    field = ".".join(str(p) for p in loc) or None
+    if field_prefix:
+        field = f"{field_prefix}.{field}" if field else field_prefix
+    line = locate(file, [*keys, *loc]) if file else None
+    return error_cls(_describe(first, model), file=file, line=line, step=step, field=field)

@@ -1,0 +1,182 @@
+"""Parameters: the initial file, ``RUNNABLE_PRM_`` overrides, binding to functions, and returns.
+
+A run's parameters are :class:`~runnable.datamodel.Parameter` records: ``json`` values are stored in
+the run log, ``object`` values are pickled into the catalog (the run log keeps their path), ``metric``
+values are stored and listed as the step's metrics.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+from typing import Any, Callable, Iterable
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from .datamodel import Parameter, ParameterKind
+from .errors import ParameterError
+
+ENV_PREFIX = "RUNNABLE_PRM_"
+
+
+class ReturnSpec(BaseModel):
+    """One value a task returns: its parameter name and its kind."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: ParameterKind = "json"
+
+    @field_validator("name")
+    @classmethod
+    def _identifier(cls, value: str) -> str:
+        if not value.isidentifier():
+            raise ValueError(f"'{value}' is not a valid parameter name (letters, digits, '_', not starting with a digit)")
+        return value
+
+
+def parse_returns(value: Any) -> list[ReturnSpec]:
+    """``returns: [x, {name: df, kind: object}]`` -> specs; strings are json returns."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError("must be a list of names or {name, kind} mappings")
+    specs = [ReturnSpec(name=v) if isinstance(v, str) else ReturnSpec.model_validate(v) for v in value]
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise ValueError(f"'{spec.name}' is returned twice")
+        seen.add(spec.name)
+    return specs
+
+
+def initial_parameters(path: str | None) -> dict[str, Parameter]:
+    """The parameters file (a YAML mapping) overlaid with ``RUNNABLE_PRM_<name>=<json>`` variables."""
+    from .yamlio import load, locate
+
+    params: dict[str, Parameter] = {}
+    if path:
+        data = load(path, error=ParameterError)
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ParameterError("must be a mapping of parameter names to values", file=path)
+        for name, value in data.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise ParameterError("parameter names must be identifiers (letters, digits, '_')", file=path,
+                                     line=locate(path, [name]), field=str(name))
+            params[name] = Parameter(kind="json", value=value)
+    for key, raw in os.environ.items():
+        if key.startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):]
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                value = raw
+            params[name] = Parameter(kind="json", value=value)
+    return params
+
+
+def to_json(value: Any, name: str) -> Any:
+    """A returned value as JSON (pydantic models dumped); anything else must be declared ``kind: object``."""
+    from pydantic_core import PydanticSerializationError, to_jsonable_python
+
+    try:
+        out = to_jsonable_python(value)
+        json.dumps(out)
+        return out
+    except (PydanticSerializationError, TypeError, ValueError):
+        raise ParameterError(
+            f"return '{name}' of type {type(value).__name__} is not JSON: declare it {{name: {name}, kind: object}}"
+        ) from None
+
+
+@functools.lru_cache(maxsize=512)
+def _adapter(annotation: Any):
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(annotation)
+
+
+def coerce(value: Any, annotation: Any, name: str) -> Any:
+    """Convert ``value`` to the argument's annotation (int, float, bool, list, dict, pydantic models...)."""
+    if annotation is inspect.Parameter.empty or annotation is Any:
+        return value
+    if isinstance(annotation, type) and isinstance(value, annotation) and annotation not in (bool, int, float):
+        return value
+    try:
+        return _adapter(annotation).validate_python(value)
+    except TypeError:  # annotation pydantic cannot build a validator for: pass the value as it is
+        return value
+    except Exception as exc:
+        detail = str(exc).splitlines()
+        raise ParameterError(
+            f"parameter '{name}' cannot be converted to {getattr(annotation, '__name__', annotation)}: "
+            f"{detail[-1].strip() if detail else exc}"
+        ) from None
+
+
+def bind(func: Callable, available: Iterable[str], load: Callable[[str], Any]) -> tuple[dict[str, Any], list[str]]:
+    """Keyword arguments for ``func`` filled by name from the parameters; returns them and the names used."""
+    signature = _signature(func)
+    available = set(available)
+    kwargs: dict[str, Any] = {}
+    used: list[str] = []
+    takes_var_kw = False
+    for pname, param in signature.parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            takes_var_kw = True
+            continue
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            continue
+        if pname in available:
+            kwargs[pname] = coerce(load(pname), param.annotation, pname)
+            used.append(pname)
+        elif param.default is inspect.Parameter.empty:
+            raise ParameterError(f"function argument '{pname}' has no parameter of that name and no default")
+    if takes_var_kw:
+        for pname in sorted(available - set(kwargs)):
+            kwargs[pname] = load(pname)
+            used.append(pname)
+    return kwargs, used
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(func: Callable) -> inspect.Signature:
+    try:
+        from typing import get_type_hints
+
+        hints = get_type_hints(func)
+    except Exception:
+        hints = {}
+    sig = inspect.signature(func)
+    params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
+    return sig.replace(parameters=params)
+
+
+def split_returns(result: Any, specs: list[ReturnSpec]) -> dict[str, Any]:
+    """A function's return value spread over its declared returns (a tuple for several)."""
+    if not specs:
+        return {}
+    if len(specs) == 1:
+        return {specs[0].name: result}
+    if not isinstance(result, (tuple, list)) or len(result) != len(specs):
+        raise ParameterError(
+            f"the function must return {len(specs)} values ({', '.join(s.name for s in specs)}), "
+            f"got {type(result).__name__}"
+        )
+    return {spec.name: value for spec, value in zip(specs, result)}
+
+
+def as_env(value: Any) -> str:
+    """How a parameter reaches a shell task: strings as they are, everything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def from_env(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return text

@@ -1,0 +1,88 @@
+"""The base of every task type (``command_type``). Task types are plugins: ``runnable.tasks`` entry points.
+
+A task type knows how to call its command with the step's parameters and what the command returned;
+the task step (node) around it handles attempts, the catalog and the run log.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from .parameters import ReturnSpec, parse_returns
+
+if TYPE_CHECKING:
+    from .context import RunContext
+
+
+class TaskInputs:
+    """The parameters a task may read; object values are loaded only when a task asks for them."""
+
+    def __init__(self, names: list[str], load: Callable[[str], Any], json_values: dict[str, Any]) -> None:
+        self.names = names
+        self.load = load
+        self.json_values = json_values  # json/metric values as they are; objects are absent
+
+
+class TaskResult:
+    def __init__(self, values: dict[str, Any], used: list[str] | None = None, catalog: list | None = None) -> None:
+        self.values = values  # raw python values by return name
+        self.used = used  # parameter names the command read (None: all)
+        self.catalog = catalog or []  # catalog entries the command produced (an executed notebook)
+
+
+class _Tee:
+    """Writes to the execution log and on to the console the user is watching."""
+
+    def __init__(self, *streams) -> None:
+        self.streams = streams
+
+    def write(self, text: str) -> int:
+        for stream in self.streams:
+            stream.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        for stream in self.streams:
+            stream.flush()
+
+
+@contextmanager
+def capture_output(log) -> Iterator[None]:
+    """Copy what in-process code prints into the step's execution log, still showing it on the console."""
+    with redirect_stdout(_Tee(log, sys.stdout)), redirect_stderr(_Tee(log, sys.stderr)):
+        yield
+
+
+class BaseTaskType(BaseModel):
+    """The command part of a task step: ``command_type``, ``command``, ``returns`` and type-specific fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task_type: ClassVar[str] = ""
+
+    command_type: str
+    command: str
+    returns: list[ReturnSpec] = []
+
+    @field_validator("returns", mode="before")
+    @classmethod
+    def _returns(cls, value: Any) -> list[ReturnSpec]:
+        return parse_returns(value)
+
+    @field_validator("command")
+    @classmethod
+    def _command(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    def check(self) -> None:
+        """Static checks beyond the field types (e.g. the dotted path's shape); raise ValueError."""
+
+    def run(self, ctx: "RunContext", inputs: TaskInputs, *, step_name: str, log) -> TaskResult:
+        """Run the command; raise to fail the attempt. ``log`` receives the command's output."""
+        raise NotImplementedError

@@ -1,0 +1,91 @@
+"""Reading and writing YAML.
+
+Reading is done twice only when needed: the fast safe loader reads every file, and the round-trip
+loader (which keeps line numbers) runs only when a message needs the line of a key.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import RunnableError
+
+
+def _safe_yaml():
+    from ruamel.yaml import YAML
+
+    try:
+        return YAML(typ="safe", pure=False)
+    except Exception:  # pragma: no cover - no C extension
+        return YAML(typ="safe", pure=True)
+
+
+def load(path: str | Path, *, error: type[RunnableError] = RunnableError) -> Any:
+    """Load a YAML file; a missing file or a syntax error is one line naming the file and line."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error("file not found", file=str(path)) from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise error(f"cannot be read ({exc.__class__.__name__})", file=str(path)) from None
+    try:
+        return _safe_yaml().load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise error(f"not valid YAML: {exc.problem or exc.context}", file=str(path), line=line) from None
+    except YAMLError as exc:
+        raise error(f"not valid YAML: {exc}", file=str(path)) from None
+
+
+@functools.lru_cache(maxsize=8)
+def _round_trip(path: str) -> Any:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="rt").load(Path(path).read_text(encoding="utf-8"))
+
+
+def locate(path: str | Path | None, keys: Sequence[Any]) -> int | None:
+    """1-based line of the deepest of ``keys`` (a path of mapping keys / list indexes) found in the file."""
+    if path is None:
+        return None
+    try:
+        node = _round_trip(str(path))
+    except Exception:
+        return None
+    line = None
+    for key in keys:
+        lc = getattr(node, "lc", None)
+        try:
+            if isinstance(node, dict) and key in node:
+                if lc is not None:
+                    line = lc.key(key)[0] + 1
+                node = node[key]
+            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+                if lc is not None:
+                    line = lc.item(key)[0] + 1
+                node = node[key]
+            else:
+                break
+        except Exception:
+            break
+    return line
+
+
+def dump(data: Any) -> str:
+    """Block-style YAML, keys in the order given, long strings unfolded."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[attr-defined]
+    yaml.width = 1 << 16
+    buf = io.StringIO()
+    yaml.dump(data, buf)
+    return buf.getvalue()
