@@ -43,7 +43,13 @@ def parse_returns(value: Any) -> list[ReturnSpec]:
         return []
     if not isinstance(value, list):
         raise ValueError("must be a list of names or {name, kind} mappings")
-    specs = [ReturnSpec(name=v) if isinstance(v, str) else ReturnSpec.model_validate(v) for v in value]
+    from pydantic import ValidationError
+
+    try:
+        specs = [ReturnSpec(name=v) if isinstance(v, str) else ReturnSpec.model_validate(v) for v in value]
+    except ValidationError as exc:  # reported as a problem of 'returns' itself
+        first = exc.errors()[0]
+        raise ValueError(first["msg"].removeprefix("Value error, ")) from None
     seen: set[str] = set()
     for spec in specs:
         if spec.name in seen:

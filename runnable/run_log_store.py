@@ -109,17 +109,18 @@ def assemble(run_log: RunLog, steps: list[StepLog], branches: list[BranchLog]) -
     run_log.steps = {}
     by_name_step: dict[str, StepLog] = {}
     by_name_branch: dict[str, BranchLog] = {}
-    items: list[tuple[int, int, object]] = []
+    items: list[tuple] = []
     for s in steps:
         s = s.model_copy(update={"branches": {}})
         by_name_step[s.internal_name] = s
-        items.append((len(names.split(s.internal_name)), 0, s))
+        started = s.attempts[0].start_time if s.attempts else "~"  # steps never started go last
+        items.append((len(names.split(s.internal_name)), 0, started, 0, s.internal_name, s))
     for b in branches:
         b = b.model_copy(update={"steps": {}})
         by_name_branch[b.internal_name] = b
-        items.append((len(names.split(b.internal_name)), 1, b))
-    items.sort(key=lambda t: (t[0], t[1]))
-    for _, _, item in items:
+        items.append((len(names.split(b.internal_name)), 1, "", b.iteration or 0, b.internal_name, b))
+    items.sort(key=lambda t: t[:5])  # depth, kind, start time (execution order), iteration
+    for *_, item in items:
         parent = names.parent(item.internal_name)  # type: ignore[attr-defined]
         if isinstance(item, StepLog):
             if not parent:

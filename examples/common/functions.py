@@ -45,3 +45,96 @@ def fail() -> None:
 def recover() -> str:
     print("recovering from the failure")
     return "recovered"
+
+
+class Model:
+    """Not JSON: passed between steps as an object (pickled into the catalog)."""
+
+    def __init__(self, weights: list[float]) -> None:
+        self.weights = weights
+
+
+def train(learning_rate: float = 0.1):
+    model = Model([learning_rate, learning_rate * 2])
+    accuracy = 0.5 + learning_rate
+    return model, accuracy, {"rows": 100}
+
+
+def evaluate(model: Model, accuracy: float, stats: dict) -> None:
+    assert isinstance(model, Model) and model.weights[1] == 2 * model.weights[0]
+    assert stats["rows"] == 100
+    print(f"accuracy={accuracy}")
+
+
+def flaky(marker: str = "flaky.marker") -> str:
+    """Fails on its first attempt (no marker file yet), succeeds on the next."""
+    from pathlib import Path
+
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("seen")
+        raise RuntimeError("first attempt fails")
+    path.unlink()
+    return "ok"
+
+
+def use_secret() -> None:
+    from runnable import get_secret
+
+    token = get_secret("API_TOKEN")
+    assert token, "the secret is empty"
+    print(f"the secret has {len(token)} characters; printing it is safe: {token}")
+
+
+def write_report() -> None:
+    from pathlib import Path
+
+    Path("data").mkdir(exist_ok=True)
+    Path("data/report.csv").write_text("x,y\n1,2\n")
+
+
+def read_report() -> int:
+    from pathlib import Path
+
+    rows = Path("data/report.csv").read_text().splitlines()
+    assert rows[0] == "x,y"
+    return len(rows) - 1
+
+
+def branch_value(value: int) -> int:
+    return value
+
+
+def left() -> int:
+    return 1
+
+
+def right() -> str:
+    return "r"
+
+
+def check_parallel(left_value: int, right_value: str) -> None:
+    assert (left_value, right_value) == (1, "r"), (left_value, right_value)
+
+
+def product(xs: list[int]) -> int:
+    out = 1
+    for x in xs:
+        out *= x
+    return out
+
+
+def check_product(squares: int) -> None:
+    assert squares == 14400, squares  # (1*4*9*16*25) for chunks 1..5 -> 14400
+
+
+def inner_cell(outer: int, inner: int) -> int:
+    return outer * 10 + inner
+
+
+def check_nested(cells: list) -> None:
+    assert cells == [[[10, 11], [10, 11]], [[20, 21], [20, 21]]], cells
+
+
+def seed(inner_items: list | None = None) -> list[int]:
+    return [0, 1]

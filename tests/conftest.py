@@ -1,0 +1,69 @@
+"""Shared fixtures: a throw-away project directory holding the examples, and the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+RUNNABLE = [sys.executable, "-m", "runnable"]
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+def run_cli(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 240) -> Result:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNABLE_PRM_", "RUNNABLE_VAR_"))}
+    full_env.pop("RUNNABLE_CONFIGURATION_FILE", None)
+    full_env["PYTHONPATH"] = str(cwd)
+    full_env.update(env or {})
+    proc = subprocess.run([*RUNNABLE, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project directory with the examples, as a user who cloned the repo has it."""
+    shutil.copytree(REPO / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+@pytest.fixture
+def cli(project: Path):
+    def call(*args: str, env: dict[str, str] | None = None) -> Result:
+        return run_cli(list(args), project, env)
+
+    return call
+
+
+def read_run_log(project: Path, run_id: str, folder: str = ".run_log_store") -> dict:
+    """The run log as a user reads it, whichever file store wrote it."""
+    import json
+
+    path = project / folder / f"{run_id}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    sys.path.insert(0, str(REPO))
+    from extensions.run_log_stores.chunked_fs import ChunkedFileSystemRunLogStore
+
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        return ChunkedFileSystemRunLogStore(log_folder=folder).get_run_log(run_id).model_dump(mode="json")
+    finally:
+        os.chdir(cwd)

@@ -1,0 +1,62 @@
+"""The Python SDK builds the same pipeline as the equivalent YAML, and runs it."""
+
+from __future__ import annotations
+
+import pytest
+from ruamel.yaml import YAML
+
+from conftest import REPO, read_run_log, run_cli
+
+
+def test_sdk_definition_equals_the_yaml(monkeypatch):
+    monkeypatch.chdir(REPO)
+    from examples.sdk.pipeline import build
+
+    yaml_definition = YAML(typ="safe").load((REPO / "examples" / "map.yaml").read_text())
+    assert build().definition() == yaml_definition
+
+
+def test_sdk_script_runs_and_records(project):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "examples.sdk.pipeline"], cwd=project, capture_output=True,
+                          text=True, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project)})
+    assert proc.returncode == 0, proc.stderr
+    runs = list((project / ".run_log_store").glob("*.json"))
+    assert len(runs) == 1
+    run_log = read_run_log(project, runs[0].stem)
+    assert run_log["status"] == "SUCCESS"
+    assert run_log["parameters"]["total"]["value"] == 55
+
+
+def test_sdk_rejects_nested_functions():
+    from runnable import Pipeline, PythonTask
+    from runnable.errors import PipelineDefinitionError
+
+    def local():
+        return 1
+
+    with pytest.raises(PipelineDefinitionError, match="module level"):
+        Pipeline(steps=[PythonTask(name="x", function=local)]).definition()
+
+
+def test_sdk_on_failure_pipeline(project):
+    script = project / "flow.py"
+    script.write_text(
+        "from examples.common.functions import fail, recover\n"
+        "from runnable import Pipeline, PythonTask\n"
+        "if __name__ == '__main__':\n"
+        "    recovery = Pipeline(steps=[PythonTask(name='recover', function=recover, returns=['note'])])\n"
+        "    p = Pipeline(steps=[PythonTask(name='boom', function=fail, on_failure=recovery),"
+        " PythonTask(name='never', function=recover)])\n"
+        "    import sys; sys.exit(0 if p.execute(run_id='sdk') == 'SUCCESS' else 1)\n")
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "flow.py"], cwd=project, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    log = read_run_log(project, "sdk")
+    assert log["steps"]["boom"]["status"] == "FAIL"
+    assert log["steps"]["recover"]["status"] == "SUCCESS"
+    assert "never" not in log["steps"]
