@@ -37,12 +37,14 @@ class TaskResult:
 class _Tee:
     """Writes to the execution log and on to the console the user is watching."""
 
-    def __init__(self, *streams) -> None:
+    def __init__(self, *streams, scrub: Callable[[str], str] | None = None) -> None:
         self.streams = streams
+        self.scrub = scrub
 
     def write(self, text: str) -> int:
+        shown = self.scrub(text) if self.scrub else text
         for stream in self.streams:
-            stream.write(text)
+            stream.write(shown)
         return len(text)
 
     def flush(self) -> None:
@@ -51,9 +53,12 @@ class _Tee:
 
 
 @contextmanager
-def capture_output(log) -> Iterator[None]:
-    """Copy what in-process code prints into the step's execution log, still showing it on the console."""
-    with redirect_stdout(_Tee(log, sys.stdout)), redirect_stderr(_Tee(log, sys.stderr)):
+def capture_output(log, scrub: Callable[[str], str] | None = None) -> Iterator[None]:
+    """Copy what in-process code prints into the step's execution log, still showing it on the console.
+
+    ``scrub`` removes secret values from both copies.
+    """
+    with redirect_stdout(_Tee(log, sys.stdout, scrub=scrub)), redirect_stderr(_Tee(log, sys.stderr, scrub=scrub)):
         yield
 
 

@@ -43,7 +43,7 @@ class NotebookTaskType(BaseTaskType):
         client = PloomberClient(notebook, display_stdout=False, progress_bar=False, cwd=str(ctx.project_dir))
         parameters = {name: inputs.load(name) for name in inputs.names}
         failure = None
-        with capture_output(log):
+        with capture_output(log, ctx.secret_registry.scrub):
             try:
                 executed = client.execute(parameters=parameters)
             except Exception as exc:  # the notebook raised: keep what ran, then fail the attempt

@@ -40,8 +40,9 @@ class ShellTaskType(BaseTaskType):
                                     stderr=subprocess.STDOUT, text=True, errors="replace")
             assert proc.stdout is not None
             for line in proc.stdout:
+                line = ctx.secret_registry.scrub(line)
                 log.write(line)
-                sys.stdout.write(ctx.secret_registry.scrub(line))
+                sys.stdout.write(line)
             code = proc.wait()
             if code != 0:
                 raise ExecutionError(f"the script exited with status {code}")

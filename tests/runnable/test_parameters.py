@@ -1,0 +1,50 @@
+"""Parameters: the initial file, RUNNABLE_PRM_ overrides, conversion by annotation."""
+
+import pytest
+from pydantic import BaseModel
+
+from runnable.errors import ParameterError
+from runnable.parameters import bind, coerce, initial_parameters, split_returns
+
+
+def test_environment_overrides_and_adds(tmp_path, monkeypatch):
+    path = tmp_path / "p.yaml"
+    path.write_text("a: 1\nb: text\n")
+    monkeypatch.setenv("RUNNABLE_PRM_a", "[1, 2]")
+    monkeypatch.setenv("RUNNABLE_PRM_c", "not json")
+    params = initial_parameters(str(path))
+    assert {k: v.value for k, v in params.items()} == {"a": [1, 2], "b": "text", "c": "not json"}
+
+
+class Config(BaseModel):
+    rate: float
+
+
+def target(n: int, flag: bool, config: Config, items: list[int], optional: str = "x"):
+    return n, flag, config, items, optional
+
+
+def test_binding_converts_by_annotation():
+    values = {"n": "3", "flag": "true", "config": {"rate": "0.5"}, "items": ["1", 2], "unused": 1}
+    kwargs, used = bind(target, values, values.__getitem__)
+    assert kwargs == {"n": 3, "flag": True, "config": Config(rate=0.5), "items": [1, 2]}
+    assert sorted(used) == ["config", "flag", "items", "n"]
+
+
+def test_missing_parameter_names_the_argument():
+    with pytest.raises(ParameterError, match="'n' has no parameter"):
+        bind(target, {}, {}.__getitem__)
+
+
+def test_conversion_failure_names_the_parameter():
+    with pytest.raises(ParameterError, match="parameter 'n' cannot be converted to int"):
+        coerce("three", int, "n")
+
+
+def test_returns_must_match_the_declaration():
+    from runnable.parameters import ReturnSpec
+
+    specs = [ReturnSpec(name="a"), ReturnSpec(name="b")]
+    assert split_returns((1, 2), specs) == {"a": 1, "b": 2}
+    with pytest.raises(ParameterError, match="must return 2 values"):
+        split_returns(1, specs)
