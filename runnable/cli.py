@@ -29,13 +29,39 @@ def log_level_option(f):
                         help="How much to log; DEBUG also shows tracebacks.")(f)
 
 
+def plugin_command_names() -> set[str]:
+    """Names in the ``runnable.commands`` entry-point group.
+
+    Read straight from the installed distributions' ``entry_points.txt``: importing importlib.metadata
+    costs a fifth of the time ``runnable --help`` may take.
+    """
+    import os
+
+    found: set[str] = set()
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            if "[runnable.commands]" in text:
+                section = text.split("[runnable.commands]", 1)[1].split("\n[", 1)[0]
+                found.update(line.split("=", 1)[0].strip() for line in section.splitlines() if "=" in line)
+    return found
+
+
 class _Group(click.Group):
     """Adds commands that plugins register (entry-point group ``runnable.commands``), loaded only when asked."""
 
     def _plugin_names(self) -> list[str]:
-        from importlib.metadata import entry_points
-
-        return sorted(ep.name for ep in entry_points(group="runnable.commands"))
+        return sorted(plugin_command_names())
 
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self._plugin_names()))

@@ -91,7 +91,8 @@ class BasePipelineExecutor(BaseService):
         if step_log is None:
             step_log = ctx.new_step_log(node.name, internal, node.step_type)
         step_log.status = dm.PROCESSING
-        store.put_step_log(ctx.run_id, step_log)
+        if node.records_start:
+            store.put_step_log(ctx.run_id, step_log)
         attempts = [attempt_number] if attempt_number else range(1, node.max_attempts_allowed() + 1)
         for number in attempts:
             attempt = node.execute(ctx, map_variable, number, step_log)

@@ -70,6 +70,8 @@ class BaseNode(BaseModel):
 
     is_terminal: ClassVar[bool] = False
     is_composite: ClassVar[bool] = False
+    #: steps that do work are recorded as PROCESSING before they start; instant ones only when done
+    records_start: ClassVar[bool] = True
     #: the fields a user may write for this step type (shown when an unknown field is given)
     user_fields: ClassVar[tuple[str, ...]] = ()
 

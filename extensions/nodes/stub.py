@@ -5,6 +5,8 @@ A stub accepts any other field, so a task can be stubbed out by changing its typ
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import ConfigDict
 
 from runnable.datamodel import SUCCESS, StepAttempt
@@ -12,6 +14,7 @@ from runnable.nodes import BaseNode
 
 
 class StubNode(BaseNode):
+    records_start: ClassVar[bool] = False
     model_config = ConfigDict(extra="allow")
 
     def execute(self, ctx, map_variable, attempt_number, step_log) -> StepAttempt:

@@ -14,6 +14,7 @@ from runnable.nodes import BaseNode
 
 
 class _TerminalNode(BaseNode):
+    records_start: ClassVar[bool] = False
     is_terminal: ClassVar[bool] = True
     outcome: ClassVar[str] = SUCCESS
 
