@@ -122,16 +122,20 @@ def _report(ctx, status) -> None:
 @pipeline_option
 @config_option
 @map_option
-@click.option("--attempt", type=click.IntRange(min=1), default=None, help="Attempt number (Argo: retries + 1).")
+@click.option("--attempt", type=click.IntRange(min=1), default=None,
+              help="Run only this attempt (default: every attempt the step allows).")
+@click.option("--retries", type=click.IntRange(min=0), default=None,
+              help="Argo's retry count of this pod ({{retries}}): the attempt is retries + 1.")
 @log_level_option
-def execute_single_node(run_id, step, pipeline_file, config_file, map_variable, attempt):
+def execute_single_node(run_id, step, pipeline_file, config_file, map_variable, attempt, retries):
     """Run one step of an existing run (what each Argo pod calls)."""
     from . import entrypoints
-    from .datamodel import SUCCESS
 
-    status = entrypoints.execute_single_node(run_id, step, pipeline_file, config_file=config_file,
-                                             map_variable=map_variable, attempt=attempt)
-    if status != SUCCESS:
+    if retries is not None:
+        attempt = retries + 1
+    ok = entrypoints.execute_single_node(run_id, step, pipeline_file, config_file=config_file,
+                                         map_variable=map_variable, attempt=attempt)
+    if not ok:
         sys.exit(1)
 
 
@@ -145,15 +149,47 @@ cli.add_command(execute_single_node, "execute_single_node")
 @pipeline_option
 @config_option
 @map_option
+@click.option("--iterations-file", default=None, metavar="PATH",
+              help="With --mode out: write the branches to run here (a JSON list, for Argo's withParam).")
 @log_level_option
-def fan(run_id, step, mode, pipeline_file, config_file, map_variable):
+def fan(run_id, step, mode, pipeline_file, config_file, map_variable, iterations_file):
     """Open or close a parallel, map or dag step of an existing run (used by Argo pods)."""
     from . import entrypoints
-    from .datamodel import FAIL
 
-    result = entrypoints.fan(run_id, step, mode, pipeline_file, config_file=config_file, map_variable=map_variable)
-    if result == FAIL:
+    ok = entrypoints.fan(run_id, step, mode, pipeline_file, config_file=config_file, map_variable=map_variable,
+                         iterations_file=iterations_file)
+    if not ok:
         sys.exit(1)
+
+
+@cli.command("start-run")
+@click.argument("run_id")
+@pipeline_option
+@config_option
+@click.option("-p", "--parameters-file", default=None, metavar="PARAMS", help="Initial parameters (YAML mapping).")
+@click.option("--parameter", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A parameter given at submit time (typed like the parameters file's value).")
+@log_level_option
+def start_run(run_id, pipeline_file, config_file, parameters_file, overrides):
+    """Create the run log of a run that pods will execute (the first task of an Argo workflow)."""
+    from . import entrypoints
+
+    entrypoints.start_run(run_id, pipeline_file, config_file=config_file, parameters_file=parameters_file,
+                          overrides=list(overrides))
+
+
+@cli.command("end-run")
+@click.argument("run_id")
+@pipeline_option
+@config_option
+@click.option("--workflow-status", default=None, help="Argo's {{workflow.status}}.")
+@log_level_option
+def end_run(run_id, pipeline_file, config_file, workflow_status):
+    """Close a run after its last pod (Argo's exit handler): a run that never finished is marked FAIL."""
+    from . import entrypoints
+
+    status = entrypoints.end_run(run_id, pipeline_file, config_file=config_file, workflow_status=workflow_status)
+    click.echo(f"run {run_id}: {status}", err=True)
 
 
 def main(argv=None) -> None:

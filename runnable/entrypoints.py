@@ -54,8 +54,10 @@ def execute(pipeline_file: str, *, config_file: str | None = None, parameters_fi
     parameters = initial_parameters(parameters_file)
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file,
                         parameters_file=parameters_file, tag=tag)
-    status = ctx.executor.execute_pipeline(ctx, parameters)
-    return ctx, status
+    if ctx.executor.runs_locally:
+        return ctx, ctx.executor.execute_pipeline(ctx, parameters)
+    ctx.executor.describe_run(ctx, parameters)
+    return ctx, None
 
 
 def parse_map_variable(text: str | None) -> dict[str, int]:
@@ -82,21 +84,71 @@ def _pod_context(run_id: str, pipeline_file: str, config_file: str | None):
 
 
 def execute_single_node(run_id: str, step: str, pipeline_file: str, *, config_file: str | None = None,
-                        map_variable: str | None = None, attempt: int | None = None) -> str:
-    """Run one step of an existing run (what every Argo pod does); returns the step's status."""
+                        map_variable: str | None = None, attempt: int | None = None) -> bool:
+    """Run one step of an existing run (what every Argo pod does); True when the pod succeeded."""
     ctx = _pod_context(run_id, pipeline_file, config_file)
     node = ctx.graph.find(step)
     return ctx.executor.execute_single_node(ctx, node, parse_map_variable(map_variable), attempt)
 
 
 def fan(run_id: str, step: str, mode: str, pipeline_file: str, *, config_file: str | None = None,
-        map_variable: str | None = None) -> Any:
-    """Open (``out``) or close (``in``) a parallel, map or dag step of an existing run."""
+        map_variable: str | None = None, iterations_file: str | None = None) -> bool:
+    """Open (``out``) or close (``in``) a parallel, map or dag step of an existing run.
+
+    Opening writes the branches to run to ``iterations_file`` as a JSON list of map variables (what
+    Argo's ``withParam`` fans out over); closing records the step's status from its branches.
+    """
     ctx = _pod_context(run_id, pipeline_file, config_file)
     node = ctx.graph.find(step)
     if not node.is_composite:
         raise RunnableError(f"'{step}' is a {node.type} step; only parallel, map and dag steps fan out", step=step)
     mv = parse_map_variable(map_variable)
-    if mode == "out":
-        return ctx.executor.fan_out(ctx, node, mv)
-    return ctx.executor.fan_in(ctx, node, mv)
+    if mode == "in":
+        return ctx.executor.fan_in_single(ctx, node, mv)
+    branches = ctx.executor.fan_out_single(ctx, node, mv)
+    if iterations_file:
+        path = Path(iterations_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        runs = branches if node.type == "map" else []
+        path.write_text(json.dumps([json.dumps(b.map_variable, separators=(",", ":")) for b in runs]))
+    return True
+
+
+def start_run(run_id: str, pipeline_file: str, *, config_file: str | None = None, parameters_file: str | None = None,
+              overrides: list[str] = ()) -> None:
+    """Create the run log of a run that pods will execute (Argo's first task).
+
+    ``overrides`` are ``name=value`` pairs given at submit time; each value takes the type of the
+    parameter in the parameters file (a value for an int parameter is read as an int).
+    """
+    from .datamodel import Parameter
+    from .parameters import initial_parameters
+
+    ctx = _pod_context(run_id, pipeline_file, config_file)
+    parameters = initial_parameters(parameters_file)
+    for item in overrides:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise RunnableError(f"'{item}' is not name=value", field="--parameter")
+        parameters[name] = Parameter(kind="json", value=_typed(text, parameters.get(name)))
+    ctx.executor.start_run(ctx, parameters, exist_ok=True)
+
+
+def _typed(text: str, like) -> Any:
+    original = like.value if like is not None else None
+    try:
+        if isinstance(original, bool):
+            return text.lower() in ("1", "true", "yes")
+        if isinstance(original, int):
+            return int(text)
+        if isinstance(original, float):
+            return float(text)
+    except ValueError:
+        raise RunnableError(f"'{text}' is not a {type(original).__name__}", field="--parameter") from None
+    return text
+
+
+def end_run(run_id: str, pipeline_file: str, *, config_file: str | None = None,
+            workflow_status: str | None = None) -> str:
+    ctx = _pod_context(run_id, pipeline_file, config_file)
+    return ctx.executor.end_run(ctx, workflow_status)

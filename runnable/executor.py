@@ -30,12 +30,16 @@ class BasePipelineExecutor(BaseService):
     runs_locally: ClassVar[bool] = True
 
     # --- a whole run -----------------------------------------------------------------------------
-    def start_run(self, ctx: "RunContext", parameters: dict[str, dm.Parameter]) -> None:
-        """Create the run log with the initial parameters."""
-        ctx.run_log_store.create_run_log(RunLog(
+    def start_run(self, ctx: "RunContext", parameters: dict[str, dm.Parameter], exist_ok: bool = False) -> None:
+        """Create the run log with the initial parameters (``exist_ok``: a retried pod finds it made)."""
+        ctx.run_log_store.create_run_log(exist_ok=exist_ok, run_log=RunLog(
             run_id=ctx.run_id, dag_hash=ctx.graph.dag_hash, tag=ctx.tag, original_run_id=ctx.original_run_id,
             status=dm.PROCESSING, parameters=parameters, run_config=ctx.run_config(),
         ))
+
+    def describe_run(self, ctx: "RunContext", parameters: dict[str, dm.Parameter]) -> None:
+        """Executors that do not run the pipeline here (argo) write what will run it instead."""
+        raise NotImplementedError
 
     def execute_pipeline(self, ctx: "RunContext", parameters: dict[str, dm.Parameter]) -> str:
         """Run the whole pipeline here; returns the run's final status."""
@@ -50,15 +54,65 @@ class BasePipelineExecutor(BaseService):
         return status
 
     def execute_single_node(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
-                            attempt: int | None = None) -> str:
-        """Run one leaf step of an existing run: one attempt (numbered by the caller, e.g. Argo's retries)."""
+                            attempt: int | None = None) -> bool:
+        """Run one leaf step of an existing run (what a pod does); True when the pod should report success.
+
+        With ``attempt`` (a pod's retry number + 1) one attempt runs; without, every attempt the step
+        allows. On the step's final outcome, a terminal step that follows it (success or fail) is
+        recorded here too, so terminal steps need no pod of their own. A pod fails when its step
+        failed or led to the fail step.
+        """
         if node.is_composite:
             raise RunnableError(f"'{node.name}' is a {node.type} step: open and close it with 'runnable fan'",
                                 step=node.name)
-        step_log = self.execute_node(ctx, node, map_variable, attempt_number=attempt or 1)
-        if node.is_terminal and len(node.segments) == 1:
+        step_log = self.execute_node(ctx, node, map_variable, attempt_number=attempt)
+        ok = step_log.status == dm.SUCCESS
+        final = ok or attempt is None or attempt >= self.attempts_allowed(ctx, node)
+        reached_fail = self.follow_to_terminal(ctx, node, map_variable, ok) if final else False
+        return ok and not reached_fail
+
+    def attempts_allowed(self, ctx: "RunContext", node: BaseNode) -> int:
+        return node.max_attempts_allowed()
+
+    def follow_to_terminal(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable, ok: bool) -> bool:
+        """Record the terminal step that follows ``node`` given its outcome, if one does; True if it is fail."""
+        if node.is_terminal:
+            if len(node.segments) == 1:
+                ctx.run_log_store.finalize(ctx.run_id)
+            return node.type == "fail"
+        _, graph = ctx.graph.locate(node.internal_name_template())
+        target = graph.next_after(node, ok)
+        if not target.is_terminal:
+            return False
+        self.execute_node(ctx, target, map_variable)
+        if len(target.segments) == 1:
             ctx.run_log_store.finalize(ctx.run_id)
-        return step_log.status
+        return target.type == "fail"
+
+    def fan_out_single(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> list[BranchRun] | None:
+        """A pod's fan-out: open the step; on a mistake found at run time, record and follow the failure."""
+        try:
+            return self.fan_out(ctx, node, map_variable)
+        except RunnableError:
+            self.follow_to_terminal(ctx, node, map_variable, False)
+            raise
+
+    def fan_in_single(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> bool:
+        ok = self.fan_in(ctx, node, map_variable) == dm.SUCCESS
+        reached_fail = self.follow_to_terminal(ctx, node, map_variable, ok)
+        return ok and not reached_fail
+
+    def end_run(self, ctx: "RunContext", workflow_status: str | None = None) -> str:
+        """After everything (Argo's exit handler): a run that did not reach a terminal step has failed."""
+        store = ctx.run_log_store
+        if not store.run_exists(ctx.run_id):
+            return dm.FAIL
+        status = store.get_run_log_header(ctx.run_id).status
+        if status not in dm.FINAL_STATUSES:
+            store.set_run_status(ctx.run_id, dm.FAIL)
+            status = dm.FAIL
+        store.finalize(ctx.run_id)
+        return status
 
     # --- graphs and steps ------------------------------------------------------------------------
     def execute_graph(self, ctx: "RunContext", graph: "Graph", map_variable: MapVariable) -> str:

@@ -68,6 +68,10 @@ class Graph:
                 stack.extend(reversed(list(node.branches().values())))
 
     def find(self, internal_name: str) -> BaseNode:
+        return self.locate(internal_name)[0]
+
+    def locate(self, internal_name: str) -> tuple[BaseNode, "Graph"]:
+        """The node an internal name refers to, and the graph (pipeline or branch) it belongs to."""
         """The node whose static internal name matches (map iteration indexes may be given or not)."""
         wanted = names.split(internal_name)
         graph: Graph = self
@@ -78,7 +82,7 @@ class Graph:
                 raise PipelineDefinitionError(f"no step '{internal_name}' in the pipeline", step=internal_name)
             node = graph.steps[name]
             if i == len(wanted) - 1:
-                return node
+                return node, graph
             branch = node.branch_for(wanted[i + 1]) if i + 1 < len(wanted) else None
             if branch is None:
                 raise PipelineDefinitionError(f"no step '{internal_name}' in the pipeline", step=internal_name)

@@ -102,6 +102,10 @@ class BaseNode(BaseModel):
     def internal_name(self, map_variable: MapVariable | None = None) -> str:
         return resolve(self._segments, map_variable)
 
+    def internal_name_template(self) -> str:
+        """The internal name with each map iteration shown as ``{iterate_as}`` (what pods are told)."""
+        return names.join(*(str(s) for s in self._segments))
+
     @property
     def step_type(self) -> str:
         return self.type

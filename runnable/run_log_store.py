@@ -37,7 +37,7 @@ class BaseRunLogStore(BaseService):
     shared_between_processes: ClassVar[bool] = True
 
     # --- what a store implements ------------------------------------------------------------------
-    def create_run_log(self, run_log: RunLog) -> None:
+    def create_run_log(self, run_log: RunLog, exist_ok: bool = False) -> None:
         raise NotImplementedError
 
     def get_run_log_header(self, run_id: str) -> RunLog:

@@ -17,6 +17,10 @@ class BaseService(BaseModel):
     service_type: ClassVar[str] = ""
     service_name: ClassVar[str] = ""
 
+    def shared_paths(self) -> dict[str, str]:
+        """Folders this service reads and writes (field -> path): pods on other machines must share them."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """What the run log records of this service (no secret values)."""
         return {"service_name": self.service_name, "service_type": self.service_type, **self.model_dump(mode="json")}

@@ -43,6 +43,9 @@ class FileSystemCatalog(BaseCatalog):
 
     catalog_location: str = ".catalog"
 
+    def shared_paths(self) -> dict[str, str]:
+        return {"catalog_location": self.catalog_location}
+
     def run_dir(self, run_id: str) -> Path:
         return Path(self.catalog_location) / check_run_id(run_id)
 

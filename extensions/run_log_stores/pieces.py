@@ -54,6 +54,9 @@ class PieceStore(BaseRunLogStore):
 
     log_folder: str = ".run_log_store"
 
+    def shared_paths(self) -> dict[str, str]:
+        return {"log_folder": self.log_folder}
+
     # where a run's pieces are; subclasses decide
     def run_dir(self, run_id: str) -> Path:
         raise NotImplementedError

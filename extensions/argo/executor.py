@@ -1,0 +1,95 @@
+"""``argo``: write the pipeline as an Argo Workflow manifest instead of running it.
+
+``runnable execute -f pipeline.yaml -c argo-config.yaml`` validates everything, then writes
+``output_file`` and runs nothing. Inside the cluster every pod calls back into runnable with the same
+configuration file (``execute-single-node``, ``fan``, ``start-run``, ``end-run``), where this executor
+behaves like the local one for one step at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path, PurePosixPath
+from typing import ClassVar
+
+from runnable.errors import ConfigurationError, PipelineDefinitionError
+from runnable.executor import BasePipelineExecutor
+
+from .config import ArgoConfig, settings_for
+
+logger = logging.getLogger("runnable")
+
+
+class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
+    service_name: ClassVar[str] = "argo"
+    runs_locally: ClassVar[bool] = False
+
+    def describe_run(self, ctx, parameters) -> None:
+        from .emit import dump
+        from .transpiler import Transpiler
+
+        pipeline_file = self._in_project(ctx.pipeline_file, "-f", "the pipeline file")
+        config_file = self._in_project(ctx.config.file, "-c", "the configuration file")
+        parameters_file = self._in_project(ctx.parameters_file, "-p", "the parameters file") \
+            if ctx.parameters_file else None
+        self._check_shared(ctx)
+        self._check_names(ctx)
+        workflow = Transpiler(ctx, self, pipeline_file=pipeline_file, config_file=config_file,
+                              parameters_file=parameters_file, parameters=parameters).workflow()
+        text = dump(workflow.dump())
+        out = Path(self.output_file)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {self.output_file}: {len(text.encode()):,} bytes, {len(workflow.spec.templates)} templates; "
+              f"submit it with 'argo submit {self.output_file}'", file=sys.stderr)
+
+    def attempts_allowed(self, ctx, node) -> int:
+        from .transpiler import Transpiler
+
+        return Transpiler.attempts(node, self.step_settings(ctx, node))
+
+    def step_settings(self, ctx, node):
+        name = node.overrides.get("argo")
+        return settings_for(self, self.overrides.get(name) if name else None)
+
+    # --- checks: everything a pod needs must be in the image or on a shared volume -------------------
+    def _in_project(self, path: str | None, option: str, what: str) -> str:
+        if not path or path.startswith("<"):
+            raise ConfigurationError(f"{what} must be a file in the project (pods read it from the image)",
+                                     field=option)
+        p = Path(path)
+        cwd = Path.cwd().resolve()
+        resolved = p.resolve()
+        if not resolved.is_relative_to(cwd):
+            raise ConfigurationError(f"{what} '{path}' is outside the project directory; pods read it from the "
+                                     f"image, where only the project is", field=option)
+        return str(PurePosixPath(resolved.relative_to(cwd)))
+
+    def _check_shared(self, ctx) -> None:
+        mounts = [v.mount_path for v in self.persistent_volumes]
+        for key, service in (("run-log-store", ctx.run_log_store), ("catalog", ctx.catalog)):
+            if not getattr(service, "shared_between_processes", True):
+                raise ConfigurationError(f"the {service.service_name} run log store lives in one process; pods "
+                                         f"need file-system or chunked-fs on a persistent volume",
+                                         file=ctx.config.file, field=f"{key}.type")
+            for field, path in service.shared_paths().items():
+                inside = any(PurePosixPath(path).is_relative_to(m) for m in mounts) if path.startswith("/") else False
+                if not inside:
+                    raise ConfigurationError(
+                        f"'{path}' is not on a persistent volume every pod mounts "
+                        f"({', '.join(mounts) or 'none configured'}): pods would not share it",
+                        file=ctx.config.file, field=f"{key}.config.{field}")
+
+    def _check_names(self, ctx) -> None:
+        for node in ctx.graph.walk():
+            if "{{" in node.name or "}}" in node.name:
+                raise PipelineDefinitionError("step names may not contain '{{' or '}}' (Argo reads them as "
+                                              "variables)", file=ctx.pipeline_file, step=node.name)
+            nxt = node.next
+            if node.on_failure and nxt and not node.is_terminal:
+                _, graph = ctx.graph.locate(node.internal_name_template())
+                if graph.steps[nxt].type == "fail" and not graph.steps[node.on_failure].is_terminal:
+                    raise PipelineDefinitionError(
+                        "a step whose next is the fail step cannot also have an on_failure route in Argo (both "
+                        "outcomes fail the pod)", file=ctx.pipeline_file, step=node.name, field="on_failure")

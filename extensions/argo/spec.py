@@ -1,0 +1,172 @@
+"""Typed models of the Argo Workflow objects the transpiler writes (a subset of Argo's API).
+
+Field names are Argo's (camelCase aliases); IntOrString and Quantity fields are strings, as Argo's
+published JSON schema types them. Tests check every generated manifest against Argo's schema and
+against hera's generated models of the full API, so a field written here that Argo does not know, or
+writes differently, fails the tests rather than the cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class Parameter(_M):
+    name: str
+    value: str | None = None
+    default: str | None = None
+    value_from: "ValueFrom | None" = Field(None, alias="valueFrom")
+
+
+class ValueFrom(_M):
+    path: str | None = None
+    default: str | None = None
+
+
+class Inputs(_M):
+    parameters: list[Parameter] | None = None
+
+
+class Outputs(_M):
+    parameters: list[Parameter] | None = None
+
+
+class Arguments(_M):
+    parameters: list[Parameter] | None = None
+
+
+class SecretKeySelector(_M):
+    name: str
+    key: str
+
+
+class EnvVarSource(_M):
+    secret_key_ref: SecretKeySelector | None = Field(None, alias="secretKeyRef")
+
+
+class EnvVar(_M):
+    name: str
+    value: str | None = None
+    value_from: EnvVarSource | None = Field(None, alias="valueFrom")
+
+
+class VolumeMount(_M):
+    name: str
+    mount_path: str = Field(alias="mountPath")
+
+
+class PVCSource(_M):
+    claim_name: str = Field(alias="claimName")
+
+
+class Volume(_M):
+    name: str
+    persistent_volume_claim: PVCSource | None = Field(None, alias="persistentVolumeClaim")
+
+
+class ResourceRequirements(_M):
+    limits: dict[str, str] | None = None
+    requests: dict[str, str] | None = None
+
+
+class Container(_M):
+    image: str
+    image_pull_policy: str | None = Field(None, alias="imagePullPolicy")
+    command: list[str]
+    args: list[str] | None = None
+    env: list[EnvVar] | None = None
+    resources: ResourceRequirements | None = None
+    volume_mounts: list[VolumeMount] | None = Field(None, alias="volumeMounts")
+
+
+class Toleration(_M):
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+    toleration_seconds: int | None = Field(None, alias="tolerationSeconds")
+
+
+class Backoff(_M):
+    duration: str | None = None
+    factor: str | None = None
+    max_duration: str | None = Field(None, alias="maxDuration")
+
+
+class RetryStrategy(_M):
+    limit: str | None = None
+    retry_policy: str | None = Field(None, alias="retryPolicy")
+    backoff: Backoff | None = None
+
+
+class DAGTask(_M):
+    name: str
+    template: str
+    depends: str | None = None
+    arguments: Arguments | None = None
+    with_param: str | None = Field(None, alias="withParam")
+
+
+class DAGTemplate(_M):
+    fail_fast: bool | None = Field(None, alias="failFast")
+    tasks: list[DAGTask]
+
+
+class SuspendTemplate(_M):
+    duration: str | None = None
+
+
+class Template(_M):
+    name: str
+    inputs: Inputs | None = None
+    outputs: Outputs | None = None
+    parallelism: int | None = None
+    active_deadline_seconds: str | None = Field(None, alias="activeDeadlineSeconds")
+    retry_strategy: RetryStrategy | None = Field(None, alias="retryStrategy")
+    node_selector: dict[str, str] | None = Field(None, alias="nodeSelector")
+    tolerations: list[Toleration] | None = None
+    dag: DAGTemplate | None = None
+    container: Container | None = None
+    suspend: SuspendTemplate | None = None
+
+
+class PodGC(_M):
+    strategy: str
+
+
+class WorkflowSpec(_M):
+    entrypoint: str
+    on_exit: str | None = Field(None, alias="onExit")
+    arguments: Arguments | None = None
+    service_account_name: str | None = Field(None, alias="serviceAccountName")
+    active_deadline_seconds: int | None = Field(None, alias="activeDeadlineSeconds")
+    parallelism: int | None = None
+    pod_gc: PodGC | None = Field(None, alias="podGC")
+    volumes: list[Volume] | None = None
+    templates: list[Template]
+
+
+class ObjectMeta(_M):
+    generate_name: str | None = Field(None, alias="generateName")
+    namespace: str | None = None
+    annotations: dict[str, str] | None = None
+    labels: dict[str, str] | None = None
+
+
+class Workflow(_M):
+    api_version: str = Field("argoproj.io/v1alpha1", alias="apiVersion")
+    kind: str = "Workflow"
+    metadata: ObjectMeta
+    spec: WorkflowSpec
+
+
+Parameter.model_rebuild()

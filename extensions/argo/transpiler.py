@@ -1,0 +1,313 @@
+"""Pipeline graph -> Argo Workflow.
+
+Shape of the manifest (docs/argo.md has the reasoning):
+
+* ``runnable`` (entrypoint, a DAG): ``start`` creates the run log with the parameters given at submit
+  time, then the pipeline's steps. ``onExit`` runs ``runnable end-run`` so a run cut short (deadline,
+  lost pod) is still recorded as failed.
+* A task or stub step is one DAG task calling a shared container template (``runnable-task``, or a
+  variant per override); steps that differ only by name share it, so a step costs ~150 bytes.
+* A parallel, map or dag step is three tasks: ``<step>-out`` (fan-out pod; for a map it writes the
+  iterations to a pod-local file read as an output parameter), ``<step>`` calling a wrapper DAG
+  template (one task per branch, or one ``withParam`` task over the iterations, with the override's
+  ``parallelism``) and ``<step>-in`` (fan-in pod), which runs whether or not the branches succeeded.
+  Map items never travel in the workflow: iterations are indexes, each pod reads its item from the
+  run log.
+* Edges: ``next`` is ``<prev>.Succeeded``, ``on_failure`` is ``<prev>.Failed || <prev>.Errored``.
+  Terminal steps (success, fail) are not pods: the pod of the step before records them. A pod exits
+  non-zero when its step failed or led to ``fail``.
+* Argo decides a DAG's phase from its leaf tasks, and an Omitted leaf inherits the phase of a handled
+  failure upstream. In a graph with ``on_failure`` routes a pod-less ``join`` task (suspend, 0s)
+  depends on every edge into ``success``, so it is the only leaf: the DAG succeeds exactly when the
+  pipeline does. All DAGs set ``failFast: false`` so recovery routes and fan-ins still get scheduled.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from runnable.datamodel import Parameter as RunParameter
+from runnable.errors import ConfigurationError, PipelineDefinitionError
+from runnable.graph import Graph
+from runnable.nodes import BaseNode
+
+from . import spec as a
+from .config import ArgoConfig, StepSettings, settings_for
+from .naming import NameAllocator
+
+ITERATIONS_FILE = "/tmp/runnable/iterations.json"
+RUN_ID = "{{workflow.parameters.run_id}}"
+ENTRYPOINT = "runnable"
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+TASK, FAN_OUT, FAN_IN, START, END = "task", "fan-out", "fan-in", "start", "end"
+
+
+def succeeded(task: str) -> str:
+    return f"{task}.Succeeded"
+
+
+def failed(task: str) -> str:
+    return f"{task}.Failed || {task}.Errored"
+
+
+def finished(task: str) -> str:
+    return f"({task}.Succeeded || {task}.Failed || {task}.Errored)"
+
+
+class Transpiler:
+    def __init__(self, ctx, config: ArgoConfig, *, pipeline_file: str, config_file: str,
+                 parameters_file: str | None, parameters: dict[str, RunParameter]) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.pipeline_file = pipeline_file
+        self.config_file = config_file
+        self.parameters_file = parameters_file
+        self.parameters = parameters
+        self.template_names = NameAllocator()
+        self.templates: list[a.Template] = []
+        self.container_templates: dict[tuple, str] = {}
+        self.volumes: dict[str, a.Volume] = {}
+        self.has_join_template = False
+        self.variables_env = self._config_variables()
+
+    # --- the workflow ----------------------------------------------------------------------------
+    def workflow(self) -> a.Workflow:
+        cfg = self.config
+        exposed = self._exposed_parameters()
+        start = self.container_template(START, settings_for(cfg, None), exposed=exposed)
+        entry_names = NameAllocator(reserved=["start"])
+        tasks = [a.DAGTask(name="start", template=start)]
+        tasks += self.graph_tasks(self.ctx.graph, entry_names, roots_depend_on="start", in_branch=False)
+        entry = a.Template(name=self.template_names.reserve(ENTRYPOINT),
+                           dag=a.DAGTemplate(fail_fast=False, tasks=tasks))
+        end = self.container_template(END, settings_for(cfg, None))
+        arguments = [a.Parameter(name="run_id", value="{{workflow.uid}}")]
+        arguments += [a.Parameter(name=name, value=_text(value)) for name, value in exposed.items()]
+        return a.Workflow(
+            metadata=a.ObjectMeta(generate_name=cfg.name, namespace=cfg.namespace,
+                                  annotations=cfg.annotations or None, labels=cfg.labels or None),
+            spec=a.WorkflowSpec(
+                entrypoint=ENTRYPOINT, on_exit=end, arguments=a.Arguments(parameters=arguments),
+                service_account_name=cfg.service_account_name,
+                active_deadline_seconds=cfg.max_workflow_duration_in_seconds,
+                parallelism=cfg.parallelism, pod_gc=a.PodGC(strategy=cfg.pod_gc),
+                volumes=list(self.volumes.values()) or None,
+                templates=[entry, *self.templates],
+            ),
+        )
+
+    def _exposed_parameters(self) -> dict[str, Any]:
+        if not self.config.expose_parameters_as_inputs:
+            return {}
+        exposed = {}
+        for name, param in self.parameters.items():
+            if param.kind == "json" and isinstance(param.value, (str, int, float)) and not isinstance(param.value, bool):
+                if name == "run_id":
+                    raise PipelineDefinitionError("a parameter may not be named 'run_id': it is the workflow "
+                                                  "argument naming the run", field="run_id")
+                exposed[name] = param.value
+        return exposed
+
+    def _config_variables(self) -> list[a.EnvVar]:
+        """Pods read the same configuration file, so they need the RUNNABLE_VAR_ values it refers to."""
+        import os
+
+        if not self.config_file:
+            return []
+        text = Path(self.config_file).read_text(encoding="utf-8")
+        names = sorted({m.group(1) or m.group(2) for m in _VARIABLE.finditer(text.replace("$$", ""))})
+        return [a.EnvVar(name=f"RUNNABLE_VAR_{n}", value=os.environ.get(f"RUNNABLE_VAR_{n}", "")) for n in names]
+
+    # --- graphs ----------------------------------------------------------------------------------
+    def graph_tasks(self, graph: Graph, names: NameAllocator, *, roots_depend_on: str | None,
+                    in_branch: bool) -> list[a.DAGTask]:
+        """The DAG tasks of one graph: each step's tasks, wired by next / on_failure edges."""
+        steps = [n for n in graph.steps.values() if not n.is_terminal]
+        entry: dict[str, str] = {}     # step name -> task that starts it
+        outcome: dict[str, tuple[str, str]] = {}  # step name -> (succeeded expr, failed expr)
+        for node in steps:
+            base = names.allocate(node.name)
+            if node.is_composite:
+                entry[node.name] = names.derive(base, "out")
+                outcome[node.name] = (succeeded(names.derive(base, "in")),
+                                      f"{failed(names.derive(base, 'in'))} || {failed(entry[node.name])}")
+            else:
+                entry[node.name] = base
+                outcome[node.name] = (succeeded(base), failed(base))
+        incoming: dict[str, list[str]] = {n.name: [] for n in graph.steps.values()}
+        for node in steps:
+            ok, bad = outcome[node.name]
+            incoming[node.next].append(ok)  # type: ignore[index]
+            incoming[node.on_failure or graph.fail_node().name].append(bad)
+        tasks: list[a.DAGTask] = []
+        for node in steps:
+            depends = " || ".join(incoming[node.name]) or None
+            if node.name == graph.start_at:
+                depends = succeeded(roots_depend_on) if roots_depend_on else None
+            tasks.extend(self.step_tasks(node, names, entry[node.name], depends, in_branch))
+        if any(n.on_failure for n in steps):
+            ends = [e for t in graph.steps.values() if t.is_terminal and t.type == "success" for e in incoming[t.name]]
+            tasks.append(a.DAGTask(name=names.allocate("join"), template=self.join_template(),
+                                   depends=" || ".join(ends) if ends else succeeded("start")))
+        return tasks
+
+    def step_tasks(self, node: BaseNode, names: NameAllocator, first: str, depends: str | None,
+                   in_branch: bool) -> list[a.DAGTask]:
+        settings = self.settings(node)
+        step_arg = a.Parameter(name="step", value=_static_name(node))
+        mv = [a.Parameter(name="map_variable", value="{{inputs.parameters.map_variable}}")] if in_branch else []
+        if not node.is_composite:
+            template = self.container_template(TASK, settings, attempts=self.attempts(node, settings),
+                                               override=node.overrides.get("argo"))
+            return [a.DAGTask(name=first, template=template, depends=depends,
+                              arguments=a.Arguments(parameters=[step_arg, *mv]))]
+        base = first.removesuffix("-out")
+        fan_in = names.derive(base, "in")
+        out_template = self.container_template(FAN_OUT, settings, override=node.overrides.get("argo"))
+        in_template = self.container_template(FAN_IN, settings, override=node.overrides.get("argo"))
+        body_args = list(mv)
+        if node.type == "map":
+            body_args = [a.Parameter(name="iterations", value=f"{{{{tasks.{first}.outputs.parameters.iterations}}}}")]
+        return [
+            a.DAGTask(name=first, template=out_template, depends=depends,
+                      arguments=a.Arguments(parameters=[step_arg, *mv])),
+            a.DAGTask(name=base, template=self.wrapper_template(node, settings), depends=succeeded(first),
+                      arguments=a.Arguments(parameters=body_args) if body_args else None),
+            a.DAGTask(name=fan_in, template=in_template, depends=finished(base),
+                      arguments=a.Arguments(parameters=[step_arg, *mv])),
+        ]
+
+    def wrapper_template(self, node: BaseNode, settings: StepSettings) -> str:
+        """The DAG that runs a composite step's branches (all of them, or one per iteration)."""
+        name = self.template_names.allocate(_path_name(node) + ("branches",))
+        mv_input = a.Parameter(name="map_variable")
+        tasks: list[a.DAGTask] = []
+        if node.type == "map":
+            graph = next(iter(node.branches().values()))
+            inputs = [a.Parameter(name="iterations")]
+            tasks.append(a.DAGTask(name="iteration", template=self.graph_template(node, graph, "branch"),
+                                   with_param="{{inputs.parameters.iterations}}",
+                                   arguments=a.Arguments(parameters=[a.Parameter(name="map_variable", value="{{item}}")])))
+        else:
+            inputs = [a.Parameter(name="map_variable", default="{}")]
+            branch_names = NameAllocator()
+            for branch_name, graph in node.branches().items():
+                tasks.append(a.DAGTask(
+                    name=branch_names.allocate(branch_name), template=self.graph_template(node, graph, branch_name),
+                    arguments=a.Arguments(parameters=[a.Parameter(name="map_variable",
+                                                                  value="{{inputs.parameters.map_variable}}")])))
+        del mv_input
+        self.templates.append(a.Template(name=name, inputs=a.Inputs(parameters=inputs), parallelism=settings.parallelism,
+                                         dag=a.DAGTemplate(fail_fast=False, tasks=tasks)))
+        return name
+
+    def graph_template(self, node: BaseNode, graph: Graph, branch: str) -> str:
+        name = self.template_names.allocate(_path_name(node) + (branch,))
+        tasks = self.graph_tasks(graph, NameAllocator(), roots_depend_on=None, in_branch=True)
+        self.templates.append(a.Template(name=name, inputs=a.Inputs(parameters=[a.Parameter(name="map_variable")]),
+                                         dag=a.DAGTemplate(fail_fast=False, tasks=tasks)))
+        return name
+
+    def join_template(self) -> str:
+        if not self.has_join_template:
+            self.has_join_template = True
+            self.templates.append(a.Template(name=self.template_names.reserve("runnable-join"),
+                                             suspend=a.SuspendTemplate(duration="0")))
+        return "runnable-join"
+
+    # --- containers ------------------------------------------------------------------------------
+    def settings(self, node: BaseNode) -> StepSettings:
+        name = node.overrides.get("argo")
+        if name is None:
+            override = None
+        else:
+            if name not in self.config.overrides:
+                raise PipelineDefinitionError(
+                    f"names no override of the argo configuration ('{name}'); defined: "
+                    f"{', '.join(sorted(self.config.overrides)) or 'none'}",
+                    file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
+            override = self.config.overrides[name]
+            if override.parallelism is not None and not node.is_composite:
+                raise PipelineDefinitionError(
+                    f"override '{name}' sets parallelism, which only applies to parallel and map steps",
+                    file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
+        return settings_for(self.config, override)
+
+    @staticmethod
+    def attempts(node: BaseNode, settings: StepSettings) -> int:
+        """Attempts Argo makes of a step: the retry strategy's, or the step's max_attempts if more."""
+        return max(settings.retry_strategy.limit + 1, node.max_attempts_allowed())
+
+    def container_template(self, kind: str, settings: StepSettings, *, attempts: int | None = None,
+                           override: str | None = None, exposed: dict[str, Any] | None = None) -> str:
+        key = (kind, settings.model_dump_json(exclude={"parallelism"}), attempts)
+        if key in self.container_templates:
+            return self.container_templates[key]
+        suffix = (override,) if override else ()
+        if attempts is not None and attempts != settings.retry_strategy.limit + 1:
+            suffix += (f"{attempts}-attempts",)
+        name = self.template_names.allocate(("runnable", kind) + suffix)
+        self.container_templates[key] = name
+        for volume in settings.persistent_volumes:
+            self.volumes.setdefault(volume.name, a.Volume(
+                name=volume.name, persistent_volume_claim=a.PVCSource(claim_name=volume.name)))
+        inputs = outputs = None
+        common = ["-f", self.pipeline_file, "-c", self.config_file]
+        if kind == START:
+            args = ["start-run", RUN_ID, *common]
+            if self.parameters_file:
+                args += ["-p", self.parameters_file]
+            for pname in exposed or {}:
+                args += ["--parameter", f"{pname}={{{{workflow.parameters.{pname}}}}}"]
+        elif kind == END:
+            args = ["end-run", RUN_ID, *common, "--workflow-status", "{{workflow.status}}"]
+        else:
+            inputs = a.Inputs(parameters=[a.Parameter(name="step"), a.Parameter(name="map_variable", default="{}")])
+            where = ["{{inputs.parameters.step}}", *common, "--map-variable", "{{inputs.parameters.map_variable}}"]
+            if kind == TASK:
+                args = ["execute-single-node", RUN_ID, *where, "--retries", "{{retries}}"]
+            elif kind == FAN_OUT:
+                args = ["fan", RUN_ID, *where, "--mode", "out", "--iterations-file", ITERATIONS_FILE]
+                outputs = a.Outputs(parameters=[a.Parameter(name="iterations", value_from=a.ValueFrom(
+                    path=ITERATIONS_FILE))])
+            else:
+                args = ["fan", RUN_ID, *where, "--mode", "in"]
+        retry = settings.retry_strategy
+        limit = (attempts - 1) if attempts is not None else retry.limit
+        env = [a.EnvVar(name=s.environment_variable, value_from=a.EnvVarSource(secret_key_ref=a.SecretKeySelector(
+            name=s.secret_name, key=s.secret_key))) for s in settings.secrets_from_k8s]
+        env += [a.EnvVar(name=k, value=v) for k, v in settings.env.items()]
+        env += self.variables_env
+        resources = settings.resources
+        self.templates.append(a.Template(
+            name=name, inputs=inputs, outputs=outputs,
+            active_deadline_seconds=str(settings.max_step_duration_in_seconds),
+            retry_strategy=a.RetryStrategy(limit=str(limit), retry_policy=retry.retry_policy, backoff=a.Backoff(
+                duration=retry.backoff.duration, factor=str(retry.backoff.factor),
+                max_duration=retry.backoff.max_duration)),
+            node_selector=settings.node_selector or None,
+            tolerations=[a.Toleration.model_validate(t.model_dump(by_alias=True)) for t in settings.tolerations] or None,
+            container=a.Container(
+                image=settings.image or self.config.image, image_pull_policy=settings.image_pull_policy or None,
+                command=["runnable"], args=args, env=env or None,
+                resources=a.ResourceRequirements(limits=resources.limits or None, requests=resources.requests or None),
+                volume_mounts=[a.VolumeMount(name=v.name, mount_path=v.mount_path)
+                               for v in settings.persistent_volumes] or None,
+            ),
+        ))
+        return name
+
+
+def _static_name(node: BaseNode) -> str:
+    return node.internal_name_template()
+
+
+def _path_name(node: BaseNode) -> tuple[str, ...]:
+    return tuple(str(s) for s in node.segments if not str(s).startswith("{"))
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value)
