@@ -1,0 +1,413 @@
+"""The emulator's engine: templates, DAG scheduling and phases, loops, retries, deadlines, exit handler.
+
+Rules follow Argo v4 (workflow/controller/dag.go, operator.go, retry handling):
+
+* A DAG task starts when every task its ``depends`` (or ``dependencies``) names is fulfilled; if the
+  expression is false the task is Omitted.
+* ``withParam`` must be a JSON list ("withParam value could not be parsed as a JSON list"); an empty
+  list makes the task Skipped ("Skipped, empty params"). A loop's phase is Succeeded, or the phase of
+  its last failed child; its outputs are JSON lists of the children's outputs.
+* A DAG's phase is decided by its leaf tasks: walking from the roots, each node passes on its phase if
+  it completed (Succeeded, Failed, Error), else the phase it inherited; a leaf Failed or Errored by
+  that walk fails the DAG. ``failFast`` (default true) stops scheduling after a failure.
+* ``retryStrategy.limit`` N allows N retries; ``retryPolicy`` defaults to OnFailure (Errors are not
+  retried); backoff ``duration * factor^n``, never past ``maxDuration`` from the first attempt.
+* ``activeDeadlineSeconds`` kills a pod (Failed); the workflow's deadline stops everything, and the
+  exit handler still runs with ``{{workflow.status}}``.
+* ``parallelism`` on a DAG template limits its running children; ``spec.parallelism`` (and
+  ``max_pods``) limits running pods.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .expressions import ExpressionError, evaluate, referenced_tasks
+from .pods import PodRunner, PodSetupError
+from .substitution import UnresolvedVariable, item_scope, render, render_all
+
+DONE = ("Succeeded", "Failed", "Error")
+_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+class EmulationError(Exception):
+    """The manifest cannot be run (told in one line)."""
+
+
+def seconds(value: Any) -> float:
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    parts = _GO_DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise EmulationError(f"'{value}' is not a duration")
+    return sum(float(n) * _UNITS[u] for n, u in parts)
+
+
+@dataclass
+class NodeRecord:
+    """One node of the run, as ``argo get`` would list it."""
+
+    name: str
+    template: str
+    kind: str
+    phase: str = "Pending"
+    message: str = ""
+    attempts: int = 0
+    started: float = 0.0
+    finished: float = 0.0
+    outputs: dict[str, str] = field(default_factory=dict)
+    result: str | None = None
+    children: list["NodeRecord"] = field(default_factory=list)
+    log: Path | None = None
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.finished - self.started)
+
+
+@dataclass
+class EmulationResult:
+    name: str
+    uid: str
+    phase: str
+    message: str
+    nodes: list[NodeRecord]
+    state_dir: Path
+
+    def node(self, name: str) -> NodeRecord:
+        return next(n for n in self.nodes if n.name == name)
+
+
+class Emulator:
+    def __init__(self, manifest: dict, *, project_dir: Path, state_dir: Path, parameters: dict[str, str] | None = None,
+                 secrets: dict | None = None, max_pods: int = 8, backoff_scale: float = 1.0,
+                 uid: str | None = None) -> None:
+        if not isinstance(manifest, dict) or manifest.get("kind") != "Workflow":
+            raise EmulationError("not an Argo Workflow manifest (kind: Workflow)")
+        spec = manifest.get("spec") or {}
+        self.templates = {t.get("name"): t for t in spec.get("templates") or []}
+        self.entrypoint = spec.get("entrypoint")
+        if self.entrypoint not in self.templates:
+            raise EmulationError(f"spec.entrypoint '{self.entrypoint}' names no template")
+        self.on_exit = spec.get("onExit")
+        if self.on_exit and self.on_exit not in self.templates:
+            raise EmulationError(f"spec.onExit '{self.on_exit}' names no template")
+        meta = manifest.get("metadata") or {}
+        self.uid = uid or str(uuid.uuid4())
+        self.name = meta.get("name") or (meta.get("generateName", "workflow-") + self.uid.replace("-", "")[:5])
+        self.namespace = meta.get("namespace") or "default"
+        self.state_dir = Path(state_dir).resolve()
+        self.backoff_scale = backoff_scale
+        arguments = {p["name"]: p for p in (spec.get("arguments") or {}).get("parameters") or []}
+        for name in parameters or {}:
+            if name not in arguments:
+                raise EmulationError(f"parameter '{name}' is not a workflow argument "
+                                     f"({', '.join(arguments) or 'there are none'})")
+        self.scope: dict[str, str] = {"workflow.name": self.name, "workflow.uid": self.uid,
+                                      "workflow.namespace": self.namespace}
+        for name, p in arguments.items():
+            value = (parameters or {}).get(name, p.get("value", p.get("default")))
+            if value is None:
+                raise EmulationError(f"workflow argument '{name}' has no value; give it with -p {name}=...")
+            self.scope[f"workflow.parameters.{name}"] = str(value)
+        for name in list(self.scope):  # argument values may use workflow variables ({{workflow.uid}})
+            try:
+                self.scope[name] = render(self.scope[name], self.scope)
+            except UnresolvedVariable as exc:
+                raise EmulationError(f"workflow argument '{name}': {exc}") from None
+        volumes = {}
+        for v in spec.get("volumes") or []:
+            claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
+            host = self.state_dir / "volumes" / (claim or f"{v['name']}-emptydir")
+            host.mkdir(parents=True, exist_ok=True)
+            volumes[v["name"]] = host
+        self.volumes = volumes
+        limit = min(max_pods, spec["parallelism"]) if spec.get("parallelism") else max_pods
+        self.pods = PodRunner(project_dir=Path(project_dir), state_dir=self.state_dir, volumes=volumes,
+                              secrets=secrets or {}, max_pods=max(1, limit))
+        deadline = spec.get("activeDeadlineSeconds")
+        self.deadline = time.monotonic() + float(deadline) if deadline is not None else None
+        self.nodes: list[NodeRecord] = []
+        self._lock = threading.Lock()
+
+    # --- the workflow ------------------------------------------------------------------------------
+    def run(self) -> EmulationResult:
+        root = self.execute(self.entrypoint, {}, self.name, {})
+        phase, message = root.phase, root.message
+        if self.shut_down():
+            phase, message = "Failed", "Step exceeded its deadline"
+        if self.on_exit:
+            self.deadline = None  # the exit handler runs after a deadline too
+            exit_node = self.execute(self.on_exit, {}, f"{self.name}.onExit", {"workflow.status": phase})
+            if exit_node.phase != "Succeeded" and phase == "Succeeded":
+                phase, message = "Failed", f"exit handler {exit_node.phase}: {exit_node.message}"
+        return EmulationResult(self.name, self.uid, phase, message, self.nodes, self.state_dir)
+
+    def shut_down(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def _record(self, node: NodeRecord) -> NodeRecord:
+        with self._lock:
+            self.nodes.append(node)
+        return node
+
+    # --- templates ---------------------------------------------------------------------------------
+    def execute(self, template_name: str, arguments: dict[str, str], node_name: str,
+                extra_scope: dict[str, str]) -> NodeRecord:
+        tmpl = self.templates.get(template_name)
+        kind = "Pod" if tmpl and "container" in tmpl else "DAG" if tmpl and "dag" in tmpl else \
+            "Suspend" if tmpl and "suspend" in tmpl else "Unknown"
+        node = self._record(NodeRecord(node_name, template_name, kind, started=time.time()))
+        try:
+            if tmpl is None:
+                raise EmulationError(f"template '{template_name}' does not exist")
+            scope = {**self.scope, **extra_scope}
+            for param in (tmpl.get("inputs") or {}).get("parameters") or []:
+                if param["name"] in arguments:
+                    value = arguments[param["name"]]
+                elif "value" in param:
+                    value = render(str(param["value"]), scope)
+                elif "default" in param:
+                    value = str(param["default"])
+                else:
+                    raise EmulationError(f"inputs.parameters.{param['name']} was not supplied")
+                scope[f"inputs.parameters.{param['name']}"] = value
+            if kind == "Pod":
+                self.run_container(tmpl, scope, node)
+            elif kind == "DAG":
+                self.run_dag(tmpl, scope, node)
+            elif kind == "Suspend":
+                duration = (tmpl["suspend"] or {}).get("duration")
+                if duration is None:
+                    raise EmulationError("a suspend without duration waits for a person: not emulated")
+                time.sleep(seconds(render(str(duration), scope)))
+                node.phase = "Succeeded"
+            else:
+                raise EmulationError(f"template '{template_name}' is of a type the emulator does not run "
+                                     f"(only container, dag and suspend)")
+        except (EmulationError, UnresolvedVariable, ExpressionError) as exc:
+            node.phase, node.message = "Error", str(exc)
+        node.finished = time.time()
+        return node
+
+    def run_container(self, tmpl: dict, scope: dict[str, str], node: NodeRecord) -> None:
+        retry = tmpl.get("retryStrategy")
+        limit = int(render(str(retry.get("limit", 0)), scope)) if retry else 0
+        policy = (retry or {}).get("retryPolicy") or ("Always" if (retry or {}).get("expression") else "OnFailure")
+        backoff = (retry or {}).get("backoff") or {}
+        first = time.monotonic()
+        step_deadline = tmpl.get("activeDeadlineSeconds")
+        for attempt in range(limit + 1):
+            pod_scope = {**scope, "retries": str(attempt)}
+            pod_name = f"{self.name}-{hashlib.sha1(f'{node.name}/{attempt}'.encode()).hexdigest()[:10]}"
+            pod_scope["pod.name"] = pod_name
+            container = render_all(tmpl["container"], pod_scope)
+            deadlines = [d for d in (self.deadline, time.monotonic() + float(render(str(step_deadline), pod_scope))
+                                     if step_deadline is not None else None) if d is not None]
+            outcome = self.pods.run(pod_name, container, (tmpl.get("outputs") or {}).get("parameters") or [],
+                                    min(deadlines) if deadlines else None)
+            node.attempts = attempt + 1
+            node.phase, node.message, node.log = outcome.phase, outcome.message, outcome.log
+            node.outputs, node.result = outcome.outputs, outcome.stdout
+            if outcome.phase == "Succeeded" or attempt == limit or self.shut_down():
+                break
+            if not (policy == "Always" or (policy == "OnFailure" and outcome.phase == "Failed")
+                    or (policy in ("OnError", "OnTransientError") and outcome.phase == "Error")):
+                break
+            delay = 0.0
+            if backoff.get("duration"):
+                factor = float(render(str(backoff.get("factor", 1)), scope))
+                delay = seconds(render(str(backoff["duration"]), scope)) * (factor ** attempt)
+                if backoff.get("cap"):
+                    delay = min(delay, seconds(backoff["cap"]))
+            if backoff.get("maxDuration"):
+                max_duration = seconds(render(str(backoff["maxDuration"]), scope))
+                if time.monotonic() - first + delay > max_duration:
+                    node.message += " (retry stopped: backoff would pass maxDuration)"
+                    break
+            time.sleep(delay * self.backoff_scale)
+
+    # --- DAGs --------------------------------------------------------------------------------------
+    def run_dag(self, tmpl: dict, scope: dict[str, str], node: NodeRecord) -> None:
+        dag = tmpl["dag"]
+        tasks = {t["name"]: t for t in dag.get("tasks") or []}
+        deps = {}
+        for name, t in tasks.items():
+            deps[name] = referenced_tasks(t["depends"]) if t.get("depends") else list(t.get("dependencies") or [])
+            for d in deps[name]:
+                if d not in tasks:
+                    raise EmulationError(f"task '{name}' depends on '{d}', which is not a task of this dag")
+        fail_fast = dag.get("failFast", True)
+        limit = threading.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
+        results: dict[str, NodeRecord] = {}
+        started: set[str] = set()
+        changed = threading.Condition()
+        failure_seen = False
+
+        def finish(name: str, record: NodeRecord) -> None:
+            with changed:
+                results[name] = record
+                changed.notify_all()
+
+        def launch(name: str, task_scope: dict[str, str]) -> None:
+            try:
+                record = self.run_task(tasks[name], task_scope, f"{node.name}.{name}", limit)
+            except Exception as exc:  # never leave the scheduler waiting
+                record = self._record(NodeRecord(f"{node.name}.{name}", tasks[name].get("template", ""), "Pod",
+                                                 phase="Error", message=f"{exc.__class__.__name__}: {exc}"))
+            finish(name, record)
+
+        with changed:
+            while len(results) < len(tasks):
+                progress = True
+                while progress:
+                    progress = False
+                    for name, t in tasks.items():
+                        if name in started or any(d not in results for d in deps[name]):
+                            continue
+                        if self.shut_down() or (fail_fast and failure_seen):
+                            results[name] = self._record(NodeRecord(f"{node.name}.{name}", t["template"], "Skipped",
+                                                                    phase="Omitted", message="not scheduled"))
+                            started.add(name)
+                            progress = True
+                            continue
+                        if t.get("depends") and not evaluate(t["depends"], lambda task, what: _result(results[task], what)):
+                            results[name] = self._record(NodeRecord(f"{node.name}.{name}", t["template"], "Skipped",
+                                                                    phase="Omitted", message="depends not met"))
+                            started.add(name)
+                            progress = True
+                            continue
+                        started.add(name)
+                        task_scope = {**scope, **_task_outputs(results)}
+                        threading.Thread(target=launch, args=(name, task_scope), daemon=True).start()
+                if len(results) >= len(tasks):
+                    break
+                changed.wait(timeout=1.0)
+                failure_seen = failure_seen or any(r.phase in ("Failed", "Error") for r in results.values())
+        if self.shut_down():
+            node.phase, node.message = "Failed", "Step exceeded its deadline"
+        elif fail_fast and failure_seen:
+            node.phase = "Failed"
+        else:
+            node.phase = _dag_phase(tasks, deps, results)
+        failed = [n for n, r in results.items() if r.phase in ("Failed", "Error")]
+        if node.phase != "Succeeded" and not node.message:
+            node.message = f"failed tasks: {', '.join(failed)}" if failed else "a leaf task failed"
+
+    def run_task(self, task: dict, scope: dict[str, str], node_name: str, limit) -> NodeRecord:
+        def arguments(item_vars: dict[str, str]) -> dict[str, str]:
+            params = (task.get("arguments") or {}).get("parameters") or []
+            return {p["name"]: render(str(p.get("value", "")), {**scope, **item_vars}) for p in params}
+
+        def run_one(args: dict[str, str], name: str) -> NodeRecord:
+            if limit is None:
+                return self.execute(task["template"], args, name, {})
+            with limit:
+                return self.execute(task["template"], args, name, {})
+
+        if "withParam" not in task and "withItems" not in task:
+            return run_one(arguments({}), node_name)
+        group = self._record(NodeRecord(node_name, task["template"], "TaskGroup", started=time.time()))
+        if "withItems" in task:
+            items = task["withItems"]
+        else:
+            text = render(str(task["withParam"]), scope)
+            try:
+                items = json.loads(text)
+            except json.JSONDecodeError:
+                items = None
+            if not isinstance(items, list):
+                group.phase, group.message = "Error", f"withParam value could not be parsed as a JSON list: {text[:200]}"
+                group.finished = time.time()
+                return group
+        if not items:
+            group.phase, group.message, group.finished = "Skipped", "Skipped, empty params", time.time()
+            return group
+        children: list[NodeRecord | None] = [None] * len(items)
+
+        def child(i: int, item: Any) -> None:
+            label = item if isinstance(item, str) else json.dumps(item, separators=(",", ":"))
+            try:
+                children[i] = run_one(arguments(item_scope(item)), f"{node_name}({i}:{label})")
+            except UnresolvedVariable as exc:
+                children[i] = self._record(NodeRecord(f"{node_name}({i}:{label})", task["template"], "Pod",
+                                                      phase="Error", message=str(exc)))
+
+        threads = [threading.Thread(target=child, args=(i, item), daemon=True) for i, item in enumerate(items)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        group.children = [c for c in children if c is not None]
+        group.phase = "Succeeded"
+        for c in group.children:
+            if c.phase in ("Failed", "Error"):
+                group.phase = c.phase
+        names = dict.fromkeys(k for c in group.children for k in c.outputs)
+        group.outputs = {k: json.dumps([c.outputs.get(k) for c in group.children]) for k in names}
+        group.finished = time.time()
+        if group.phase != "Succeeded":
+            group.message = f"{sum(c.phase != 'Succeeded' for c in group.children)} of {len(items)} failed"
+        return group
+
+
+def _result(record: NodeRecord, what: str) -> bool:
+    if what == "AnySucceeded":
+        return any(c.phase == "Succeeded" for c in record.children)
+    if what == "AllFailed":
+        return bool(record.children) and all(c.phase == "Failed" for c in record.children)
+    if what == "Daemoned":
+        return False
+    return record.phase == {"Errored": "Error"}.get(what, what)
+
+
+def _task_outputs(results: dict[str, NodeRecord]) -> dict[str, str]:
+    scope = {}
+    for name, r in results.items():
+        for key, value in r.outputs.items():
+            scope[f"tasks.{name}.outputs.parameters.{key}"] = value
+        if r.result is not None:
+            scope[f"tasks.{name}.outputs.result"] = r.result
+        scope[f"tasks.{name}.status"] = r.phase
+    return scope
+
+
+def _dag_phase(tasks: dict, deps: dict[str, list[str]], results: dict[str, NodeRecord]) -> str:
+    """Argo's assessDAGPhase: only leaf tasks decide; omitted nodes inherit their branch's last phase."""
+    dependents: dict[str, list[str]] = {n: [] for n in tasks}
+    for name, ds in deps.items():
+        for d in ds:
+            dependents[d].append(name)
+    leaves = {n: "" for n in tasks if not dependents[n]}
+    queue = deque((n, "Succeeded") for n in tasks if not deps[n])
+    seen: set[tuple[str, str]] = set()
+    while queue:
+        name, inherited = queue.popleft()
+        if (name, inherited) in seen:
+            continue
+        seen.add((name, inherited))
+        phase = results[name].phase
+        branch = phase if phase in DONE else inherited
+        if name in leaves and leaves[name] not in ("Failed", "Error"):
+            leaves[name] = branch
+        queue.extend((child, branch) for child in dependents[name])
+    result = "Succeeded"
+    for phase in leaves.values():
+        if phase in ("Failed", "Error"):
+            result = phase
+    return result
+
+
+def emulate(manifest: dict, **kwargs) -> EmulationResult:
+    return Emulator(manifest, **kwargs).run()
