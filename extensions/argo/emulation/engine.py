@@ -9,7 +9,9 @@ Rules follow Argo v4 (workflow/controller/dag.go, operator.go, retry handling):
   its last failed child; its outputs are JSON lists of the children's outputs.
 * A DAG's phase is decided by its leaf tasks: walking from the roots, each node passes on its phase if
   it completed (Succeeded, Failed, Error), else the phase it inherited; a leaf Failed or Errored by
-  that walk fails the DAG. ``failFast`` (default true) stops scheduling after a failure.
+  that walk fails the DAG. Every ready task starts at once: in Argo v4 ``failFast`` is read only when
+  assessing the phase (it lets a DAG be declared failed before all its leaves exist), and ready tasks
+  are scheduled in the same pass before that, so a failure never stops a ready handler.
 * ``retryStrategy.limit`` N allows N retries; ``retryPolicy`` defaults to OnFailure (Errors are not
   retried); backoff ``duration * factor^n``, never past ``maxDuration`` from the first attempt.
 * ``activeDeadlineSeconds`` kills a pod (Failed); the workflow's deadline stops everything, and the
@@ -248,12 +250,10 @@ class Emulator:
             for d in deps[name]:
                 if d not in tasks:
                     raise EmulationError(f"task '{name}' depends on '{d}', which is not a task of this dag")
-        fail_fast = dag.get("failFast", True)
         limit = threading.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
         results: dict[str, NodeRecord] = {}
         started: set[str] = set()
         changed = threading.Condition()
-        failure_seen = False
 
         def finish(name: str, record: NodeRecord) -> None:
             with changed:
@@ -276,7 +276,7 @@ class Emulator:
                     for name, t in tasks.items():
                         if name in started or any(d not in results for d in deps[name]):
                             continue
-                        if self.shut_down() or (fail_fast and failure_seen):
+                        if self.shut_down():
                             results[name] = self._record(NodeRecord(f"{node.name}.{name}", t["template"], "Skipped",
                                                                     phase="Omitted", message="not scheduled"))
                             started.add(name)
@@ -294,11 +294,8 @@ class Emulator:
                 if len(results) >= len(tasks):
                     break
                 changed.wait(timeout=1.0)
-                failure_seen = failure_seen or any(r.phase in ("Failed", "Error") for r in results.values())
         if self.shut_down():
             node.phase, node.message = "Failed", "Step exceeded its deadline"
-        elif fail_fast and failure_seen:
-            node.phase = "Failed"
         else:
             node.phase = _dag_phase(tasks, deps, results)
         failed = [n for n, r in results.items() if r.phase in ("Failed", "Error")]
