@@ -67,10 +67,14 @@ def evaluate(model: Model, accuracy: float, stats: dict) -> None:
 
 
 def flaky(marker: str = "flaky.marker") -> str:
-    """Fails on its first attempt (no marker file yet), succeeds on the next."""
+    """Fails on its first attempt (no marker file yet), succeeds on the next.
+
+    In a cluster each attempt is a new pod with a fresh file system: set FLAKY_MARKER_DIR to a shared volume.
+    """
+    import os
     from pathlib import Path
 
-    path = Path(marker)
+    path = Path(os.environ.get("FLAKY_MARKER_DIR", ".")) / marker
     if not path.exists():
         path.write_text("seen")
         raise RuntimeError("first attempt fails")
