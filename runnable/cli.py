@@ -116,6 +116,23 @@ def _report(ctx, status) -> None:
         sys.exit(1)
 
 
+@cli.command()
+@click.argument("run_id")
+@pipeline_option
+@config_option
+@click.option("--run-id", "new_run_id", default=None, help="Name the new run (default: time-based and unique).")
+@click.option("--force", is_flag=True, help="Retry even if the pipeline changed since the original run.")
+@click.option("--tag", default="", help="A label recorded in the run log.")
+@log_level_option
+def retry(run_id, pipeline_file, config_file, new_run_id, force, tag):
+    """Re-run a failed run from its run log: steps that succeeded are reused, the rest run again."""
+    from . import entrypoints
+
+    ctx, status = entrypoints.retry(run_id, pipeline_file, config_file=config_file, run_id=new_run_id, force=force,
+                                    tag=tag)
+    _report(ctx, status)
+
+
 @cli.command("execute-single-node")
 @click.argument("run_id")
 @click.argument("step")
@@ -169,13 +186,15 @@ def fan(run_id, step, mode, pipeline_file, config_file, map_variable, iterations
 @click.option("-p", "--parameters-file", default=None, metavar="PARAMS", help="Initial parameters (YAML mapping).")
 @click.option("--parameter", "overrides", multiple=True, metavar="NAME=VALUE",
               help="A parameter given at submit time (typed like the parameters file's value).")
+@click.option("--original-run-id", default=None, help="This run retries that one: reuse what succeeded there.")
+@click.option("--force", is_flag=True, help="With --original-run-id: retry even if the pipeline changed.")
 @log_level_option
-def start_run(run_id, pipeline_file, config_file, parameters_file, overrides):
+def start_run(run_id, pipeline_file, config_file, parameters_file, overrides, original_run_id, force):
     """Create the run log of a run that pods will execute (the first task of an Argo workflow)."""
     from . import entrypoints
 
     entrypoints.start_run(run_id, pipeline_file, config_file=config_file, parameters_file=parameters_file,
-                          overrides=list(overrides))
+                          overrides=list(overrides), original_run_id=original_run_id, force=force)
 
 
 @cli.command("end-run")

@@ -63,6 +63,7 @@ class RunContext:
         self.tag = tag
         self.project_dir = (project_dir or Path.cwd()).resolve()
         self.original_run_id = original_run_id
+        self.force_retry = False
         self.secret_registry = SecretRegistry()
         self._code_identities: list[CodeIdentity] | None = None
 

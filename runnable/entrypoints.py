@@ -74,6 +74,7 @@ def parse_map_variable(text: str | None) -> dict[str, int]:
 
 
 def _pod_context(run_id: str, pipeline_file: str, config_file: str | None):
+    """The context of a pod (the run log is not read here)."""
     from .config import load_configuration
     from .graph import load_pipeline
     from .run_log_store import check_run_id
@@ -83,12 +84,40 @@ def _pod_context(run_id: str, pipeline_file: str, config_file: str | None):
     return build_context(graph=graph, config=config, run_id=check_run_id(run_id), pipeline_file=pipeline_file)
 
 
+def _pod_step(run_id: str, step: str, pipeline_file: str, config_file: str | None, map_variable: str | None):
+    """A pod's context and step, its arguments checked before the run log says whether this is a retry."""
+    mv = parse_map_variable(map_variable)
+    ctx = _pod_context(run_id, pipeline_file, config_file)
+    node = ctx.graph.find(step)
+    ctx.original_run_id = ctx.run_log_store.get_run_log_header(ctx.run_id).original_run_id
+    return ctx, node, mv
+
+
+def retry(original_run_id: str, pipeline_file: str, *, config_file: str | None = None, run_id: str | None = None,
+          force: bool = False, tag: str = ""):
+    """Re-run a failed run: what succeeded is reused, the rest runs (or, with argo, a manifest that does so)."""
+    from . import retry as retrying
+    from .run_log_store import check_run_id
+
+    check_run_id(original_run_id)
+    config, graph, run_id = _prepare(pipeline_file, config_file, run_id)
+    if run_id == original_run_id:
+        raise RunnableError("the new run needs its own run id", field="--run-id")
+    ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file, tag=tag,
+                        original_run_id=original_run_id)
+    ctx.force_retry = force
+    if not ctx.executor.runs_locally:  # the original run log is in the cluster: pods check it at start
+        ctx.executor.describe_run(ctx, {})
+        return ctx, None
+    parameters = retrying.prepare(ctx, original_run_id, force=force)
+    return ctx, ctx.executor.execute_pipeline(ctx, parameters)
+
+
 def execute_single_node(run_id: str, step: str, pipeline_file: str, *, config_file: str | None = None,
                         map_variable: str | None = None, attempt: int | None = None) -> bool:
     """Run one step of an existing run (what every Argo pod does); True when the pod succeeded."""
-    ctx = _pod_context(run_id, pipeline_file, config_file)
-    node = ctx.graph.find(step)
-    return ctx.executor.execute_single_node(ctx, node, parse_map_variable(map_variable), attempt)
+    ctx, node, mv = _pod_step(run_id, step, pipeline_file, config_file, map_variable)
+    return ctx.executor.execute_single_node(ctx, node, mv, attempt)
 
 
 def fan(run_id: str, step: str, mode: str, pipeline_file: str, *, config_file: str | None = None,
@@ -98,11 +127,9 @@ def fan(run_id: str, step: str, mode: str, pipeline_file: str, *, config_file: s
     Opening writes the branches to run to ``iterations_file`` as a JSON list of map variables (what
     Argo's ``withParam`` fans out over); closing records the step's status from its branches.
     """
-    ctx = _pod_context(run_id, pipeline_file, config_file)
-    node = ctx.graph.find(step)
+    ctx, node, mv = _pod_step(run_id, step, pipeline_file, config_file, map_variable)
     if not node.is_composite:
         raise RunnableError(f"'{step}' is a {node.type} step; only parallel, map and dag steps fan out", step=step)
-    mv = parse_map_variable(map_variable)
     if mode == "in":
         return ctx.executor.fan_in_single(ctx, node, mv)
     branches = ctx.executor.fan_out_single(ctx, node, mv)
@@ -115,7 +142,7 @@ def fan(run_id: str, step: str, mode: str, pipeline_file: str, *, config_file: s
 
 
 def start_run(run_id: str, pipeline_file: str, *, config_file: str | None = None, parameters_file: str | None = None,
-              overrides: list[str] = ()) -> None:
+              overrides: list[str] = (), original_run_id: str | None = None, force: bool = False) -> None:
     """Create the run log of a run that pods will execute (Argo's first task).
 
     ``overrides`` are ``name=value`` pairs given at submit time; each value takes the type of the
@@ -125,7 +152,15 @@ def start_run(run_id: str, pipeline_file: str, *, config_file: str | None = None
     from .parameters import initial_parameters
 
     ctx = _pod_context(run_id, pipeline_file, config_file)
-    parameters = initial_parameters(parameters_file)
+    if original_run_id:
+        from . import retry as retrying
+
+        ctx.original_run_id = original_run_id
+        if ctx.run_log_store.run_exists(ctx.run_id):  # this pod is a retry of the start pod
+            return
+        parameters = retrying.prepare(ctx, original_run_id, force=force)
+    else:
+        parameters = initial_parameters(parameters_file)
     for item in overrides:
         name, sep, text = item.partition("=")
         if not sep or not name:

@@ -32,9 +32,12 @@ class BasePipelineExecutor(BaseService):
     # --- a whole run -----------------------------------------------------------------------------
     def start_run(self, ctx: "RunContext", parameters: dict[str, dm.Parameter], exist_ok: bool = False) -> None:
         """Create the run log with the initial parameters (``exist_ok``: a retried pod finds it made)."""
+        from .retry import initial_parameters_record
+
+        run_config = {**ctx.run_config(), "initial_parameters": initial_parameters_record(parameters)}
         ctx.run_log_store.create_run_log(exist_ok=exist_ok, run_log=RunLog(
             run_id=ctx.run_id, dag_hash=ctx.graph.dag_hash, tag=ctx.tag, original_run_id=ctx.original_run_id,
-            status=dm.PROCESSING, parameters=parameters, run_config=ctx.run_config(),
+            status=dm.PROCESSING, parameters=parameters, run_config=run_config,
         ))
 
     def describe_run(self, ctx: "RunContext", parameters: dict[str, dm.Parameter]) -> None:
@@ -65,6 +68,8 @@ class BasePipelineExecutor(BaseService):
         if node.is_composite:
             raise RunnableError(f"'{node.name}' is a {node.type} step: open and close it with 'runnable fan'",
                                 step=node.name)
+        if self.should_skip(ctx, node, map_variable):
+            return not self.follow_to_terminal(ctx, node, map_variable, True)
         step_log = self.execute_node(ctx, node, map_variable, attempt_number=attempt)
         ok = step_log.status == dm.SUCCESS
         final = ok or attempt is None or attempt >= self.attempts_allowed(ctx, node)
@@ -133,8 +138,10 @@ class BasePipelineExecutor(BaseService):
         return self.execute_node(ctx, node, map_variable).status
 
     def should_skip(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> bool:
-        """Whether a step is already done (the retry executor reuses what succeeded before)."""
-        return False
+        """Whether a step is already done: in a retry, a step that succeeded in the original run."""
+        from .retry import reuse
+
+        return reuse(ctx, node, map_variable)
 
     def execute_node(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
                      attempt_number: int | None = None) -> StepLog:
@@ -176,12 +183,7 @@ class BasePipelineExecutor(BaseService):
             self.execute_branch(ctx, branch)
 
     def execute_branch(self, ctx: "RunContext", branch: BranchRun) -> str:
-        if self.should_skip_branch(ctx, branch):
-            return dm.SUCCESS
         return self.execute_graph(ctx, branch.graph, branch.map_variable)
-
-    def should_skip_branch(self, ctx: "RunContext", branch: BranchRun) -> bool:
-        return False
 
     def describe(self) -> dict[str, Any]:
         return super().describe()

@@ -13,7 +13,7 @@ import json
 import os
 from typing import Any, Callable, Iterable
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .datamodel import Parameter, ParameterKind
 from .errors import ParameterError
@@ -116,12 +116,21 @@ def coerce(value: Any, annotation: Any, name: str) -> Any:
         return _adapter(annotation).validate_python(value)
     except TypeError:  # annotation pydantic cannot build a validator for: pass the value as it is
         return value
-    except Exception as exc:
-        detail = str(exc).splitlines()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
         raise ParameterError(
-            f"parameter '{name}' cannot be converted to {getattr(annotation, '__name__', annotation)}: "
-            f"{detail[-1].strip() if detail else exc}"
+            f"parameter '{name}' ({type(value).__name__} {_short(value)}) cannot be converted to "
+            f"{getattr(annotation, '__name__', annotation)}: {first['msg']}" + (f" at {where}" if where else "")
         ) from None
+    except Exception as exc:  # a validator of the user's own raised something else
+        raise ParameterError(f"parameter '{name}' cannot be converted to "
+                             f"{getattr(annotation, '__name__', annotation)}: {exc}") from None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def bind(func: Callable, available: Iterable[str], load: Callable[[str], Any]) -> tuple[dict[str, Any], list[str]]:

@@ -258,7 +258,9 @@ class Transpiler:
         common = ["-f", self.pipeline_file, "-c", self.config_file]
         if kind == START:
             args = ["start-run", RUN_ID, *common]
-            if self.parameters_file:
+            if self.ctx.original_run_id:  # a retry: the start pod checks the original run and reuses it
+                args += ["--original-run-id", self.ctx.original_run_id] + (["--force"] if self.ctx.force_retry else [])
+            elif self.parameters_file:
                 args += ["-p", self.parameters_file]
             for pname in exposed or {}:
                 args += ["--parameter", f"{pname}={{{{workflow.parameters.{pname}}}}}"]

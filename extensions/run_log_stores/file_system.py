@@ -8,14 +8,15 @@ copied from a cluster can hold either form (or both, if the run was cut short): 
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from runnable.datamodel import BranchLog, RunLog, StepLog
-from runnable.errors import RunLogNotFoundError
-from runnable.run_log_store import assemble, check_run_id
+from pydantic import PrivateAttr, ValidationError
+
+from runnable.datamodel import BranchLog, Parameter, RunLog, StepLog
+from runnable.errors import RunLogNotFoundError, RunnableError, StepLogNotFoundError
+from runnable.run_log_store import check_run_id
 
 from .pieces import BRANCHES, HEADER, PARAMETERS, RUN_CONFIG, STEPS, PieceStore, piece_file, write_atomic
 
@@ -24,6 +25,8 @@ PARTS_SUFFIX = ".parts"
 
 class FileSystemRunLogStore(PieceStore):
     service_name: ClassVar[str] = "file-system"
+
+    _cache: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     def run_dir(self, run_id: str) -> Path:
         return self._root() / f"{run_id}{PARTS_SUFFIX}"
@@ -35,42 +38,98 @@ class FileSystemRunLogStore(PieceStore):
         return self.json_path(run_id).exists()
 
     def _need_run(self, run_id: str) -> Path:
+        """The pieces of a run about to be written to (a consolidated run is turned back into pieces)."""
         d = self._dir(run_id)
         if not (d / HEADER).exists():
-            if self.json_path(run_id).exists():
-                self._explode(run_id)
-            else:
-                raise RunLogNotFoundError(f"no run log for run id '{run_id}' in {self.log_folder}")
+            self._explode(run_id, self._consolidated(run_id))
         return d
 
-    def _explode(self, run_id: str) -> None:
-        """Turn a consolidated run log back into pieces, so the run can be written to again."""
+    def _consolidated(self, run_id: str) -> RunLog:
+        """The consolidated run log, parsed once per store (reading it never changes it)."""
+        path = self.json_path(run_id)
+        cached = self._cache.get(run_id)
         try:
-            run_log = RunLog.model_validate_json(self.json_path(run_id).read_bytes())
-        except ValueError as exc:
-            raise RunLogNotFoundError(f"the run log {self.json_path(run_id)} is not valid: "
-                                      f"{str(exc).splitlines()[0]}") from None
+            stamp = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            raise RunLogNotFoundError(f"no run log for run id '{run_id}' in {self.log_folder}") from None
+        if cached is None or cached[0] != stamp:
+            try:
+                run_log = RunLog.model_validate_json(path.read_bytes())
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first.get("loc", ()))
+                raise RunnableError(f"the run log {path} cannot be read: {first['msg']}"
+                                    + (f" (at {where})" if where else ""), field="run_id") from None
+            steps: dict[str, StepLog] = {}
+            branches: dict[str, BranchLog] = {}
+            stack = list(run_log.steps.values())
+            while stack:
+                step = stack.pop()
+                for branch in step.branches.values():
+                    stack.extend(branch.steps.values())
+                    branches[branch.internal_name] = branch.model_copy(update={"steps": {}})
+                steps[step.internal_name] = step.model_copy(update={"branches": {}})
+            cached = self._cache[run_id] = (stamp, run_log, steps, branches)
+        return cached
+
+    def _pieces(self, run_id: str) -> bool:
+        return (self._dir(run_id) / HEADER).exists()
+
+    def _explode(self, run_id: str, consolidated) -> None:
+        """Turn a consolidated run log back into pieces, so the run can be written to again."""
+        _, run_log, steps, branches = consolidated
         d = self._dir(run_id)
         (d / STEPS).mkdir(parents=True, exist_ok=True)
         (d / BRANCHES).mkdir(exist_ok=True)
-        stack = list(run_log.steps.values())
-        while stack:
-            step = stack.pop()
-            for branch in step.branches.values():
-                stack.extend(branch.steps.values())
-                self._write(d / BRANCHES / piece_file(branch.internal_name), branch.model_copy(update={"steps": {}}))
-            self._write(d / STEPS / piece_file(step.internal_name), step.model_copy(update={"branches": {}}))
+        for branch in branches.values():
+            self._write(d / BRANCHES / piece_file(branch.internal_name), branch)
+        for step in steps.values():
+            self._write(d / STEPS / piece_file(step.internal_name), step)
         self._write(d / PARAMETERS, {k: v.model_dump(mode="json") for k, v in run_log.parameters.items()})
         self._write(d / RUN_CONFIG, run_log.run_config)
         self._write(d / HEADER, run_log.model_copy(update={"steps": {}, "parameters": {}, "run_config": {}}))
 
+    # reads of a consolidated run come from its JSON; writes go to pieces
+    def get_run_log_header(self, run_id: str) -> RunLog:
+        if self._pieces(run_id):
+            return super().get_run_log_header(run_id)
+        return self._consolidated(run_id)[1].model_copy(update={"steps": {}, "parameters": {}, "run_config": {}})
+
+    def get_run_config(self, run_id: str) -> dict:
+        if self._pieces(run_id):
+            return super().get_run_config(run_id)
+        return self._consolidated(run_id)[1].run_config
+
+    def get_parameters(self, run_id: str) -> dict[str, Parameter]:
+        if self._pieces(run_id):
+            return super().get_parameters(run_id)
+        return dict(self._consolidated(run_id)[1].parameters)
+
     def get_step_log(self, run_id: str, internal_name: str) -> StepLog:
-        self._need_run(run_id)
-        return super().get_step_log(run_id, internal_name)
+        if self._pieces(run_id):
+            return super().get_step_log(run_id, internal_name)
+        return self._consolidated_piece(run_id, 2, internal_name, "step")
 
     def get_branch_log(self, run_id: str, internal_name: str) -> BranchLog:
+        if self._pieces(run_id):
+            return super().get_branch_log(run_id, internal_name)
+        return self._consolidated_piece(run_id, 3, internal_name, "branch")
+
+    def _consolidated_piece(self, run_id: str, index: int, internal_name: str, kind: str):
+        found = self._consolidated(run_id)[index].get(internal_name)
+        if found is None:
+            raise StepLogNotFoundError(f"no {kind} log '{internal_name}' in run '{run_id}'")
+        return found.model_copy()
+
+    def list_logs(self, run_id: str) -> tuple[list[StepLog], list[BranchLog]]:
+        if self._pieces(run_id):
+            return super().list_logs(run_id)
+        _, _, steps, branches = self._consolidated(run_id)
+        return list(steps.values()), list(branches.values())
+
+    def set_run_status(self, run_id: str, status: str) -> None:
         self._need_run(run_id)
-        return super().get_branch_log(run_id, internal_name)
+        super().set_run_status(run_id, status)
 
     def put_step_log(self, run_id: str, step_log: StepLog) -> None:
         self._need_run(run_id)
@@ -81,10 +140,9 @@ class FileSystemRunLogStore(PieceStore):
         super().put_branch_log(run_id, branch_log)
 
     def get_run_log(self, run_id: str) -> RunLog:
-        d = self._dir(run_id)
-        if not (d / HEADER).exists() and self.json_path(run_id).exists():
-            return RunLog.model_validate_json(self.json_path(run_id).read_bytes())
-        return super().get_run_log(run_id)
+        if self._pieces(run_id):
+            return super().get_run_log(run_id)
+        return self._consolidated(run_id)[1].model_copy(deep=True)
 
     def finalize(self, run_id: str) -> None:
         """Gather the pieces into ``<run_id>.json`` and remove them."""

@@ -37,7 +37,7 @@ def test_missing_parameter_names_the_argument():
 
 
 def test_conversion_failure_names_the_parameter():
-    with pytest.raises(ParameterError, match="parameter 'n' cannot be converted to int"):
+    with pytest.raises(ParameterError, match=r"parameter 'n' \(str 'three'\) cannot be converted to int: Input should be a valid integer"):
         coerce("three", int, "n")
 
 

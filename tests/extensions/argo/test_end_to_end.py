@@ -5,36 +5,17 @@ agrees with the run log. For both file run log stores."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
+from argo_support import SECRET, argo_run
 from conftest import REPO, read_run_log, run_cli
 
 INDEX = YAML(typ="safe").load((REPO / "examples" / "index.yaml").read_text())
 PIPELINES = {}
 for entry in INDEX:
     PIPELINES.setdefault(entry["pipeline"], entry)
-SECRET = "emulated-token-value"
-
-ARGO_CONFIG = """
-pipeline-executor:
-  type: argo
-  config:
-    image: runnable-test:latest
-    secrets_from_k8s:
-      - {{environment_variable: API_TOKEN, secret_name: api, secret_key: token}}
-    env: {{FLAKY_MARKER_DIR: /mnt}}
-    {extra}
-run-log-store:
-  type: {store}
-  config: {{log_folder: /mnt/run_log_store}}
-catalog:
-  type: file-system
-  config: {{catalog_location: /mnt/catalog}}
-"""
 
 
 def shape(run_log: dict) -> dict:
@@ -52,25 +33,6 @@ def shape(run_log: dict) -> dict:
             stack.extend(b["steps"].values())
     params = {k: (v["kind"], v["value"] if v["kind"] != "object" else "object") for k, v in run_log["parameters"].items()}
     return {"status": run_log["status"], "steps": steps, "branches": branches, "parameters": params}
-
-
-def argo_run(project: Path, pipeline: str, *, store: str, parameters: str | None = None, extra: str = "",
-             submit: list[str] = ()) -> tuple[str, dict]:
-    (project / "argo-e2e.yaml").write_text(ARGO_CONFIG.format(store=store, extra=extra))
-    args = ["execute", "-f", pipeline, "-c", "argo-e2e.yaml"] + (["-p", parameters] if parameters else [])
-    result = run_cli(args, project)
-    assert result.returncode == 0, result.stderr
-    (project / "secrets.yaml").write_text(f"api:\n  token: {SECRET}\n")
-    state = project.parent / (project.name + "-state")
-    submitted = [x for p in submit for x in ("-p", p)]
-    emulated = run_cli(["emulate", "argo-pipeline.yaml", "--secrets", "secrets.yaml", "--state-dir", str(state),
-                        "--backoff-scale", "0", *submitted], project, timeout=600)
-    phase = "Succeeded" if emulated.returncode == 0 else "Failed"
-    assert "workflow " in emulated.stderr, emulated.stderr
-    logs = state / "volumes" / "runnable-volume" / "run_log_store"
-    run_ids = [p.name.removesuffix(".json") for p in logs.iterdir() if not p.name.startswith(".")]
-    assert len(run_ids) == 1, run_ids
-    return phase, read_run_log(logs.parent, run_ids[0], folder="run_log_store")
 
 
 @pytest.mark.parametrize("store", ["file-system", "chunked-fs"])

@@ -1,0 +1,25 @@
+"""``retry``: re-run a failed run locally, as ``runnable retry`` does, from the configuration file.
+
+    pipeline-executor:
+      type: retry
+      config: {run_id: <the failed run>, force: false}
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from runnable.executor import BasePipelineExecutor
+
+
+class RetryExecutor(BasePipelineExecutor):
+    service_name: ClassVar[str] = "retry"
+
+    run_id: str
+    force: bool = False
+
+    def execute_pipeline(self, ctx, parameters) -> str:
+        from runnable import retry
+
+        ctx.original_run_id = self.run_id
+        return super().execute_pipeline(ctx, retry.prepare(ctx, self.run_id, force=self.force))
