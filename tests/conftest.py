@@ -67,3 +67,20 @@ def read_run_log(project: Path, run_id: str, folder: str = ".run_log_store") -> 
         return ChunkedFileSystemRunLogStore(log_folder=folder).get_run_log(run_id).model_dump(mode="json")
     finally:
         os.chdir(cwd)
+
+
+def shape(run_log: dict) -> dict:
+    """What must agree between two runs of one pipeline (local and Argo, sequential and parallel)."""
+    steps, branches = {}, {}
+    stack = list(run_log["steps"].values())
+    while stack:
+        s = stack.pop()
+        catalog = sorted((c["name"], c["stage"], "" if c["name"].endswith((".execution.log", ".ipynb"))
+                          else c["data_hash"]) for c in s["data_catalog"])
+        steps[s["internal_name"]] = (s["status"], s["step_type"], len(s["attempts"]), catalog,
+                                     [a["status"] for a in s["attempts"]])
+        for name, b in s["branches"].items():
+            branches[name] = (b["status"], {k: v["value"] for k, v in b["parameters"].items() if v["kind"] != "object"})
+            stack.extend(b["steps"].values())
+    params = {k: (v["kind"], v["value"] if v["kind"] != "object" else "object") for k, v in run_log["parameters"].items()}
+    return {"status": run_log["status"], "steps": steps, "branches": branches, "parameters": params}

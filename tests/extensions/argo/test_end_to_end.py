@@ -10,29 +10,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from argo_support import SECRET, argo_run
-from conftest import REPO, read_run_log, run_cli
+from conftest import REPO, read_run_log, run_cli, shape
 
 INDEX = YAML(typ="safe").load((REPO / "examples" / "index.yaml").read_text())
 PIPELINES = {}
 for entry in INDEX:
     PIPELINES.setdefault(entry["pipeline"], entry)
-
-
-def shape(run_log: dict) -> dict:
-    """What must agree between a local run and an Argo run of the same pipeline."""
-    steps, branches = {}, {}
-    stack = list(run_log["steps"].values())
-    while stack:
-        s = stack.pop()
-        catalog = sorted((c["name"], c["stage"], "" if c["name"].endswith((".execution.log", ".ipynb"))
-                          else c["data_hash"]) for c in s["data_catalog"])
-        steps[s["internal_name"]] = (s["status"], s["step_type"], len(s["attempts"]), catalog,
-                                     [a["status"] for a in s["attempts"]])
-        for name, b in s["branches"].items():
-            branches[name] = (b["status"], {k: v["value"] for k, v in b["parameters"].items() if v["kind"] != "object"})
-            stack.extend(b["steps"].values())
-    params = {k: (v["kind"], v["value"] if v["kind"] != "object" else "object") for k, v in run_log["parameters"].items()}
-    return {"status": run_log["status"], "steps": steps, "branches": branches, "parameters": params}
 
 
 @pytest.mark.parametrize("store", ["file-system", "chunked-fs"])
