@@ -7,9 +7,40 @@ from typing import Any, Sequence
 from .errors import RunnableError
 
 
+def _model_at(model: Any, loc: Sequence[Any]) -> Any:
+    """The model that holds the last field of ``loc`` (nested models, dicts and lists of them followed)."""
+    import typing
+
+    from pydantic import BaseModel
+
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(part) if isinstance(part, str) else None
+            if info is None:
+                return current
+            current = info.annotation
+            continue
+        args = [a for a in typing.get_args(current) if a is not type(None)]
+        origin = typing.get_origin(current)
+        if origin in (dict, list) and args:
+            current = args[-1]
+        elif args:  # a union such as X | None: follow the model in it
+            current = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), args[0])
+            return _model_at(current, [part]) if isinstance(part, str) else current
+        else:
+            return model
+    while typing.get_args(current) and typing.get_origin(current) not in (dict, list):  # X | None
+        current = next((a for a in typing.get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)),
+                       model)
+    return current
+
+
 def _describe(error: dict, model: type | None) -> str:
     kind = error.get("type", "")
     if kind == "extra_forbidden":
+        if not isinstance(model, (list, tuple, set)) and model is not None:
+            model = _model_at(model, list(error.get("loc", ()))[:-1]) or model
         if isinstance(model, (list, tuple, set)):
             allowed = sorted(model)
         else:

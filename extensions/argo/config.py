@@ -123,8 +123,8 @@ class StepSettings(_Strict):
     node_selector: dict[str, str] = {}
     tolerations: list[Toleration] = []
     max_step_duration_in_seconds: int = Field(7200, ge=1)
-    retry_strategy: RetryStrategy = RetryStrategy()
-    persistent_volumes: list[PersistentVolume] = [PersistentVolume(name="runnable-volume", mount_path="/mnt")]
+    retry_strategy: RetryStrategy | None = None  # none: Argo does not retry (a step's max_attempts still counts)
+    persistent_volumes: list[PersistentVolume] = []
     secrets_from_k8s: list[SecretFromK8s] = []
     env: dict[str, str] = {}
     parallelism: int | None = Field(None, ge=1)
@@ -181,6 +181,19 @@ class ArgoConfig(StepSettings):
     def _maps(cls, value: Any) -> Any:
         return {} if value is None else value
 
+    @field_validator("name")
+    @classmethod
+    def _generate_name(cls, value: str) -> str:
+        from .rules import GENERATE_SUFFIX, MAX_WORKFLOW_NAME
+
+        room = MAX_WORKFLOW_NAME - GENERATE_SUFFIX
+        if not re.match(r"^[a-z0-9]([-a-z0-9.]*)?$", value):
+            raise ValueError(f"'{value}' is not a valid workflow name prefix (lowercase letters, digits, '-', '.')")
+        if len(value) > room:
+            raise ValueError(f"'{value}' is {len(value)} characters; Argo adds {GENERATE_SUFFIX} to make a name of "
+                             f"at most {MAX_WORKFLOW_NAME}, so at most {room}")
+        return value
+
 
 def settings_for(config: ArgoConfig, override: Override | None) -> StepSettings:
     """The settings of a step: the configuration's, changed by the step's override if it has one."""
@@ -197,11 +210,12 @@ def settings_for(config: ArgoConfig, override: Override | None) -> StepSettings:
         elif field in ("node_selector", "env"):
             data[field] = {**data[field], **value}
         elif field == "retry_strategy":
+            base_retry = data["retry_strategy"] or RetryStrategy().model_dump()
             written = value.model_dump(include=value.model_fields_set)
             if "backoff" in value.model_fields_set:
-                written["backoff"] = {**data["retry_strategy"]["backoff"],
+                written["backoff"] = {**base_retry["backoff"],
                                       **value.backoff.model_dump(include=value.backoff.model_fields_set)}
-            data["retry_strategy"] = {**data["retry_strategy"], **written}
+            data["retry_strategy"] = {**base_retry, **written}
         else:
             data[field] = value.model_dump() if isinstance(value, BaseModel) else \
                 [v.model_dump() if isinstance(v, BaseModel) else v for v in value] if isinstance(value, list) else value

@@ -70,15 +70,17 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
         mounts = [v.mount_path for v in self.persistent_volumes]
         for key, service in (("run-log-store", ctx.run_log_store), ("catalog", ctx.catalog)):
             if not getattr(service, "shared_between_processes", True):
-                raise ConfigurationError(f"the {service.service_name} run log store lives in one process; pods "
-                                         f"need file-system or chunked-fs on a persistent volume",
+                raise ConfigurationError(f"the {service.service_name} {key} lives in one process; pods need "
+                                         f"one on a persistent volume they all mount",
                                          file=ctx.config.file, field=f"{key}.type")
             for field, path in service.shared_paths().items():
                 inside = any(PurePosixPath(path).is_relative_to(m) for m in mounts) if path.startswith("/") else False
                 if not inside:
                     raise ConfigurationError(
                         f"'{path}' is not on a persistent volume every pod mounts "
-                        f"({', '.join(mounts) or 'none configured'}): pods would not share it",
+                        + (f"({', '.join(mounts)})" if mounts else
+                           "(none configured: add persistent_volumes to the argo configuration)")
+                        + ": pods would not share it",
                         file=ctx.config.file, field=f"{key}.config.{field}")
 
     def _check_names(self, ctx) -> None:

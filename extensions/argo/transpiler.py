@@ -232,14 +232,18 @@ class Transpiler:
             override = self.config.overrides[name]
             if override.parallelism is not None and not node.is_composite:
                 raise PipelineDefinitionError(
-                    f"override '{name}' sets parallelism, which only applies to parallel and map steps",
+                    f"override '{name}' sets parallelism, which only applies to steps with branches (parallel, map, dag)",
                     file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
         return settings_for(self.config, override)
 
     @staticmethod
     def attempts(node: BaseNode, settings: StepSettings) -> int:
         """Attempts Argo makes of a step: the retry strategy's, or the step's max_attempts if more."""
-        return max(settings.retry_strategy.limit + 1, node.max_attempts_allowed())
+        return max(Transpiler.retry_limit(settings) + 1, node.max_attempts_allowed())
+
+    @staticmethod
+    def retry_limit(settings: StepSettings) -> int:
+        return settings.retry_strategy.limit if settings.retry_strategy else 0
 
     def container_template(self, kind: str, settings: StepSettings, *, attempts: int | None = None,
                            override: str | None = None, exposed: dict[str, Any] | None = None) -> str:
@@ -247,7 +251,7 @@ class Transpiler:
         if key in self.container_templates:
             return self.container_templates[key]
         suffix = (override,) if override else ()
-        if attempts is not None and attempts != settings.retry_strategy.limit + 1:
+        if attempts is not None and attempts != self.retry_limit(settings) + 1:
             suffix += (f"{attempts}-attempts",)
         name = self.template_names.allocate(("runnable", kind) + suffix)
         self.container_templates[key] = name
@@ -278,7 +282,14 @@ class Transpiler:
             else:
                 args = ["fan", RUN_ID, *where, "--mode", "in"]
         retry = settings.retry_strategy
-        limit = (attempts - 1) if attempts is not None else retry.limit
+        limit = (attempts - 1) if attempts is not None else self.retry_limit(settings)
+        retry_strategy = None
+        if retry is not None:  # on the step templates: spec.retryStrategy would retry whole DAGs too
+            retry_strategy = a.RetryStrategy(limit=str(limit), retry_policy=retry.retry_policy, backoff=a.Backoff(
+                duration=retry.backoff.duration, factor=str(retry.backoff.factor),
+                max_duration=retry.backoff.max_duration))
+        elif limit > 0:  # no retry strategy configured, but the step's max_attempts asks for more attempts
+            retry_strategy = a.RetryStrategy(limit=str(limit), retry_policy="Always")
         env = [a.EnvVar(name=s.environment_variable, value_from=a.EnvVarSource(secret_key_ref=a.SecretKeySelector(
             name=s.secret_name, key=s.secret_key))) for s in settings.secrets_from_k8s]
         env += [a.EnvVar(name=k, value=v) for k, v in settings.env.items()]
@@ -287,9 +298,7 @@ class Transpiler:
         self.templates.append(a.Template(
             name=name, inputs=inputs, outputs=outputs,
             active_deadline_seconds=str(settings.max_step_duration_in_seconds),
-            retry_strategy=a.RetryStrategy(limit=str(limit), retry_policy=retry.retry_policy, backoff=a.Backoff(
-                duration=retry.backoff.duration, factor=str(retry.backoff.factor),
-                max_duration=retry.backoff.max_duration)),
+            retry_strategy=retry_strategy,
             node_selector=settings.node_selector or None,
             tolerations=[a.Toleration.model_validate(t.model_dump(by_alias=True)) for t in settings.tolerations] or None,
             container=a.Container(

@@ -2,17 +2,19 @@
 
     pipeline-executor:
       type: retry
-      config: {run_id: <the failed run>, force: false}
+      config: {run_id: <the failed run>, force: false}   # and the local executor's fields
+
+It is the local executor with a run to resume (see :mod:`runnable.retry`).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from runnable.executor import BasePipelineExecutor
+from .local import LocalExecutor
 
 
-class RetryExecutor(BasePipelineExecutor):
+class RetryExecutor(LocalExecutor):
     service_name: ClassVar[str] = "retry"
 
     run_id: str

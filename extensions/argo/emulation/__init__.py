@@ -3,6 +3,12 @@
 See docs/emulator.md for what is emulated and what is not.
 """
 
-from .engine import EmulationError, Emulator, NodeRecord, emulate
-
 __all__ = ["EmulationError", "Emulator", "NodeRecord", "emulate"]
+
+
+def __getattr__(name: str):  # the engine is imported when used, not when the CLI lists its commands
+    if name in __all__:
+        from . import engine
+
+        return getattr(engine, name)
+    raise AttributeError(name)

@@ -244,9 +244,12 @@ class Emulator:
     def run_dag(self, tmpl: dict, scope: dict[str, str], node: NodeRecord) -> None:
         dag = tmpl["dag"]
         tasks = {t["name"]: t for t in dag.get("tasks") or []}
-        deps = {}
+        deps, logic = {}, {}
         for name, t in tasks.items():
-            deps[name] = referenced_tasks(t["depends"]) if t.get("depends") else list(t.get("dependencies") or [])
+            # "dependencies: [A, B]" is "depends: A && B", a bare name meaning Succeeded/Skipped/Daemoned
+            # (Argo's ancestry.go; continueOn is not emulated)
+            logic[name] = t.get("depends") or " && ".join(t.get("dependencies") or [])
+            deps[name] = referenced_tasks(logic[name]) if logic[name] else []
             for d in deps[name]:
                 if d not in tasks:
                     raise EmulationError(f"task '{name}' depends on '{d}', which is not a task of this dag")
@@ -282,7 +285,7 @@ class Emulator:
                             started.add(name)
                             progress = True
                             continue
-                        if t.get("depends") and not evaluate(t["depends"], lambda task, what: _result(results[task], what)):
+                        if logic[name] and not evaluate(logic[name], lambda task, what: _result(results[task], what)):
                             results[name] = self._record(NodeRecord(f"{node.name}.{name}", t["template"], "Skipped",
                                                                     phase="Omitted", message="depends not met"))
                             started.add(name)
@@ -303,6 +306,9 @@ class Emulator:
             node.message = f"failed tasks: {', '.join(failed)}" if failed else "a leaf task failed"
 
     def run_task(self, task: dict, scope: dict[str, str], node_name: str, limit) -> NodeRecord:
+        for key in NOT_EMULATED_TASK_FIELDS:
+            if key in task:  # refusing beats running the task as if the field were not there
+                raise EmulationError(f"task '{task['name']}' uses '{key}', which the emulator does not emulate")
         def arguments(item_vars: dict[str, str]) -> dict[str, str]:
             params = (task.get("arguments") or {}).get("parameters") or []
             return {p["name"]: render(str(p.get("value", "")), {**scope, **item_vars}) for p in params}
@@ -357,6 +363,9 @@ class Emulator:
         if group.phase != "Succeeded":
             group.message = f"{sum(c.phase != 'Succeeded' for c in group.children)} of {len(items)} failed"
         return group
+
+
+NOT_EMULATED_TASK_FIELDS = ("when", "withSequence", "continueOn", "templateRef", "hooks")
 
 
 def _result(record: NodeRecord, what: str) -> bool:

@@ -85,6 +85,7 @@ pipeline-executor:
     secrets_from_k8s:
       - {{environment_variable: API_TOKEN, secret_name: api, secret_key: token}}
     env: {{FLAKY_MARKER_DIR: /mnt, RETRY_DEMO_DIR: /mnt}}
+    persistent_volumes: [{{name: runnable-volume, mount_path: /mnt}}]
     {extra}
 run-log-store:
   type: {store}

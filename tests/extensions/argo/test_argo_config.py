@@ -67,6 +67,7 @@ def test_every_field_lands_where_the_reference_says(project):
 def test_defaults_without_optional_fields(project):
     (project / "argo-min.yaml").write_text(
         "pipeline-executor:\n  type: argo\n  config:\n    image: my/image:1\n"
+        "    persistent_volumes: [{name: runnable-volume, mount_path: /mnt}]\n"
         "run-log-store:\n  type: file-system\n  config: {log_folder: /mnt/run_log_store}\n"
         "catalog:\n  type: file-system\n  config: {catalog_location: /mnt/catalog}\n")
     _, m = transpile(project, "examples/hello.yaml", config="argo-min.yaml")
@@ -78,6 +79,19 @@ def test_defaults_without_optional_fields(project):
     assert "imagePullPolicy" not in c and c["image"] == "my/image:1"
     assert c["resources"]["limits"] == {"memory": "1Gi", "cpu": "250m"}
     assert c["volumeMounts"] == [{"name": "runnable-volume", "mountPath": "/mnt"}]
+    # retry_strategy defaults to none (the reference table): no template is retried by Argo
+    assert all("retryStrategy" not in t for t in templates(m).values()) and "retryStrategy" not in spec
+    assert "nodeSelector" not in templates(m)["runnable-task"] and "tolerations" not in templates(m)["runnable-task"]
+
+
+def test_without_a_volume_the_stores_cannot_be_shared(project):
+    (project / "argo-novol.yaml").write_text(
+        "pipeline-executor:\n  type: argo\n  config:\n    image: my/image:1\n"
+        "run-log-store:\n  type: file-system\n  config: {log_folder: /mnt/run_log_store}\n")
+    result = run_cli(["execute", "-f", "examples/hello.yaml", "-c", "argo-novol.yaml"], project)
+    assert result.returncode == 2 and len(result.error_lines) == 1 and "Traceback" not in result.stderr
+    assert "field 'run-log-store.config.log_folder'" in result.stderr
+    assert "add persistent_volumes to the argo configuration" in result.stderr
 
 
 def test_an_override_touches_only_its_step(project):
@@ -105,8 +119,12 @@ def test_an_override_touches_only_its_step(project):
     ("image: x\n    overrides: {o: {namespace: other}}", "'namespace' applies to the whole workflow"),
     ("image: x\n    retry_strategy: {limit: -1}", "field 'pipeline-executor.config.retry_strategy.limit'"),
     ("image: x\n    persistent_volumes: [{name: Bad_Name, mount_path: /mnt}]", "not a valid claim name"),
+    ("image: x\n    name: " + "a" * 59, "so at most 58"),
+    ("image: x\n    name: My_Pipeline-", "not a valid workflow name prefix"),
+    ("image: x\n    overrides: {o: {nme: 1}}", "unknown field; allowed: env, image, image_pull_policy, "),
+    ("image: x\n    retry_strategy: {limt: 1}", "unknown field; allowed: backoff, limit, retry_policy"),
 ], ids=["empty image", "unknown field", "bad quantity", "workflow field in override", "negative retries",
-        "bad claim name"])
+        "bad claim name", "long name", "bad name", "unknown override field", "unknown retry field"])
 def test_configuration_mistakes_are_one_line(project, config_text, must_contain):
     (project / "c.yaml").write_text(
         f"pipeline-executor:\n  type: argo\n  config:\n    {config_text}\n"
@@ -140,7 +158,7 @@ def test_parallelism_override_on_a_task_is_refused(project):
     (project / "p.yaml").write_text(OVERRIDES.replace("overrides: {argo: big-memory}", "overrides: {argo: sequential}"))
     result = run_cli(["execute", "-f", "p.yaml", "-c", "examples/configs/argo-config.yaml"], project,
                      {"RUNNABLE_VAR_argo_docker_image": IMAGE})
-    assert result.returncode == 2 and "only applies to parallel and map steps" in result.stderr
+    assert result.returncode == 2 and "only applies to steps with branches (parallel, map, dag)" in result.stderr
 
 
 def test_no_secret_and_no_build_machine_path_in_the_manifest(project):

@@ -225,3 +225,25 @@ def test_missing_output_file_is_an_error(tmp_path):
 def test_unknown_entrypoint_is_one_line(tmp_path):
     with pytest.raises(EmulationError, match="names no template"):
         run(tmp_path, workflow([sh("a", "true")], entrypoint="b"))
+
+
+def test_dependencies_list_waits_for_success(tmp_path):
+    """'dependencies: [a]' is 'depends: a': a task after a failed one is omitted, not run."""
+    m = workflow([dag("main", [
+        {"name": "a", "template": "boom"},
+        {"name": "b", "template": "ok", "dependencies": ["a"]},
+        {"name": "c", "template": "ok"},
+        {"name": "d", "template": "ok", "dependencies": ["c"]},
+    ]), *HANDLED])
+    result = run(tmp_path, m)
+    assert phases(result) == {"a": "Failed", "b": "Omitted", "c": "Succeeded", "d": "Succeeded"}
+    assert result.phase == "Failed"
+
+
+@pytest.mark.parametrize("field", [{"when": "1 == 2"}, {"withSequence": {"count": "2"}}, {"continueOn": {"failed": True}}])
+def test_task_fields_not_emulated_are_refused_not_ignored(tmp_path, field):
+    m = workflow([dag("main", [{"name": "a", "template": "ok", **field}]), *HANDLED])
+    result = run(tmp_path, m)
+    assert result.phase in ("Failed", "Error")
+    [node] = [n for n in result.nodes if n.name.endswith(".a")]
+    assert node.phase == "Error" and "does not emulate" in node.message

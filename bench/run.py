@@ -1,0 +1,405 @@
+"""Benchmarks side by side with runnable 0.50.0: ``python bench/run.py`` (see bench/README.md).
+
+Every figure is the wall time of the real command line (or the size of what it wrote), measured in
+this run for us and for the peer, which is installed from PyPI into ``bench/.peer-venv`` (a
+benchmark-only environment, never a dependency of the project). The peer runs only where it finishes
+in reasonable time; beyond that our figure stands alone. Results: a table on the console and
+``bench/results/latest.json`` (or ``--out``) for comparing commits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import workloads  # noqa: E402
+
+PEER_VERSION = "0.50.0"
+PEER_VENV = HERE / ".peer-venv"
+
+
+@dataclass
+class Figure:
+    workload: str
+    measure: str  # "s", "bytes", "ratio"
+    ours: float | None
+    peer: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times better we are (peer / ours) for times and sizes."""
+        if self.ours and self.peer:
+            return self.peer / self.ours
+        return None
+
+
+@dataclass
+class Check:
+    goal: str
+    met: bool | None
+    detail: str
+
+
+@dataclass
+class Report:
+    figures: list[Figure] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+
+    def add(self, *args, **kwargs) -> Figure:
+        fig = Figure(*args, **kwargs)
+        self.figures.append(fig)
+        print(f"  {fig.workload:<42} ours {_fmt(fig.ours, fig.measure):>10}   peer {_fmt(fig.peer, fig.measure):>10}"
+              f"  {fig.note}", flush=True)
+        return fig
+
+    def find(self, workload: str) -> Figure | None:
+        return next((f for f in self.figures if f.workload == workload), None)
+
+
+def _fmt(value: float | None, measure: str) -> str:
+    if value is None:
+        return "-"
+    if measure == "bytes":
+        return f"{value / 1024:.1f} KiB" if value < 1024 * 1024 else f"{value / 1024 / 1024:.2f} MiB"
+    if measure == "ratio":
+        return f"{value:.2f}x"
+    return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+
+
+# --- the two command lines ------------------------------------------------------------------------
+class Side:
+    """How to call one implementation."""
+
+    def __init__(self, name: str, bin_dir: Path) -> None:
+        self.name = name
+        self.python = str(bin_dir / "python")
+        self.runnable = str(bin_dir / "runnable")
+
+    def env(self, folder: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNABLE_", "PYTHON"))}
+        env["PYTHONPATH"] = str(folder)
+        return env
+
+    def run(self, args: list[str], folder: Path, timeout: float = 900, check: bool = True) -> float:
+        start = time.perf_counter()
+        proc = subprocess.run([self.runnable, *args], cwd=folder, env=self.env(folder), capture_output=True,
+                              text=True, timeout=timeout)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0 and check:
+            raise RuntimeError(f"{self.name}: runnable {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+        return elapsed
+
+    def execute(self, pipeline: Path, folder: Path, params: Path | None, config: Path | None = None,
+                run_id: str = "bench", check: bool = True) -> float:
+        if self.name == "ours":
+            args = ["execute", "-f", pipeline.name, "--run-id", run_id]
+        else:  # 0.50: the pipeline and the run id are positional
+            args = ["execute", pipeline.name, run_id]
+        if params:
+            args += ["-p", params.name]
+        if config:
+            args += ["-c", config.name]
+        return self.run(args, folder, check=check)
+
+
+def install_peer() -> Side | None:
+    python = PEER_VENV / "bin" / "python"
+    check = [str(python), "-c", f"import importlib.metadata as m; assert m.version('runnable') == '{PEER_VERSION}'"]
+    if not python.exists() or subprocess.run(check, capture_output=True).returncode != 0:
+        print(f"installing runnable=={PEER_VERSION} into {PEER_VENV} (benchmark only) ...", flush=True)
+        shutil.rmtree(PEER_VENV, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
+        proc = subprocess.run([str(python), "-m", "pip", "install", "-q", f"runnable=={PEER_VERSION}"],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"the peer could not be installed; our figures stand alone:\n{proc.stderr[-800:]}")
+            return None
+    return Side("peer", PEER_VENV / "bin")
+
+
+def median_of(times: int, measure) -> float:
+    return statistics.median(measure() for _ in range(times))
+
+
+def fresh(root: Path, name: str) -> Path:
+    folder = root / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def run_log_size(folder: Path, run_id: str = "bench") -> float | None:
+    path = folder / ".run_log_store" / f"{run_id}.json"
+    return float(path.stat().st_size) if path.exists() else None
+
+
+# --- workloads ------------------------------------------------------------------------------------
+def local_workload(report: Report, root: Path, ours: Side, peer: Side | None, name: str, pipeline: dict,
+                   parameters: dict | None, peer_ok: bool) -> None:
+    results, note = {}, ""
+    for side in [ours] + ([peer] if peer and peer_ok else []):
+        folder = fresh(root, f"{name}-{side.name}")
+        path, params = workloads.write(folder, "pipeline", pipeline, parameters)
+        try:
+            results[side.name] = (side.execute(path, folder, params), run_log_size(folder))
+        except RuntimeError as exc:
+            if side is ours:
+                raise
+            note = "runnable 0.50 failed: " + str(exc).strip().splitlines()[-1][:160]
+    peer_time, peer_size = results.get("peer", (None, None))
+    report.add(f"{name}: wall time", "s", results["ours"][0], peer_time, note)
+    report.add(f"{name}: run log size", "bytes", results["ours"][1], peer_size, note)
+
+
+def cold_start(report: Report, root: Path, ours: Side, peer: Side | None, repeats: int) -> None:
+    folder = fresh(root, "cold")
+    for label, argv_of in (("runnable --help", lambda s: [s.runnable, "--help"]),
+                           ("python -c 'import runnable'", lambda s: [s.python, "-c", "import runnable"]),
+                           ("bare interpreter", lambda s: [s.python, "-c", "pass"])):
+        figures = {}
+        for side in [ours] + ([peer] if peer else []):
+            def once(side=side):
+                start = time.perf_counter()
+                subprocess.run(argv_of(side), cwd=folder, env=side.env(folder), capture_output=True, check=True)
+                return time.perf_counter() - start
+            figures[side.name] = median_of(repeats, once)
+        report.add(label, "s", figures["ours"], figures.get("peer"))
+
+
+def transpile(report: Report, root: Path, ours: Side, peer: Side | None, sizes: list[int], peer_max: int) -> None:
+    for n in sizes:
+        figures = {}
+        for side in [ours] + ([peer] if peer and n <= peer_max else []):
+            folder = fresh(root, f"transpile-{n}-{side.name}")
+            path, _ = workloads.write(folder, "pipeline", workloads.sequential(n, "python"))
+            config = (workloads.our_argo_config if side.name == "ours" else workloads.peer_argo_config)(folder)
+            # 0.50 writes the manifest, then fails looking for a run log that only the cluster would have
+            elapsed = side.execute(path, folder, None, config, check=side is ours)
+            if not (folder / "out.yaml").exists():
+                raise RuntimeError(f"{side.name} wrote no manifest for {n} steps")
+            figures[side.name] = (elapsed, float((folder / "out.yaml").stat().st_size))
+        peer_fig = figures.get("peer", (None, None))
+        report.add(f"transpile {n} steps: time", "s", figures["ours"][0], peer_fig[0])
+        report.add(f"transpile {n} steps: manifest size", "bytes", figures["ours"][1], peer_fig[1])
+    if len(sizes) >= 2:
+        small, big = sizes[-2], sizes[-1]
+        a = report.find(f"transpile {small} steps: manifest size")
+        b = report.find(f"transpile {big} steps: manifest size")
+        per_step = (b.ours - a.ours) / (big - small)
+        peer_step = (b.peer - a.peer) / (big - small) if a.peer and b.peer else None
+        report.add("manifest bytes per added step", "bytes", per_step, peer_step)
+
+
+POD_FILL = """
+import sys
+from runnable.config import load_configuration
+from runnable.datamodel import BranchLog, StepLog
+from runnable.service import build_service
+store = build_service("run_log_store", load_configuration(sys.argv[1]))
+for i in range(int(sys.argv[3])):
+    store.put_branch_log(sys.argv[2], BranchLog(internal_name=f"fan.{i}", status="SUCCESS"))
+    store.put_step_log(sys.argv[2], StepLog(name="each", internal_name=f"fan.{i}.each", step_type="stub",
+                                            status="SUCCESS"))
+"""
+
+
+def in_pod(report: Report, root: Path, ours: Side, sizes: tuple[int, int], repeats: int) -> None:
+    """What one pod costs in a run that already holds few or many step logs."""
+    pipeline = {"dag": {"start_at": "fan", "steps": {
+        "fan": {"type": "map", "iterate_on": "items", "iterate_as": "item", "next": "after",
+                "branch": {"start_at": "each", "steps": {"each": {"type": "stub", "next": "success"}}}},
+        "after": workloads._task("benchfuncs.noop", "success"),
+    }}}
+    for store in ("chunked-fs", "file-system"):
+        times = {}
+        for n in sizes:
+            folder = fresh(root, f"pod-{store}-{n}")
+            path, _ = workloads.write(folder, "pipeline", pipeline)
+            (folder / "config.yaml").write_text(json.dumps({"run-log-store": {"type": store}}))
+            (folder / "params.yaml").write_text(json.dumps({"items": list(range(n))}))
+            ours.run(["start-run", "pod", "-f", path.name, "-c", "config.yaml", "-p", "params.yaml"], folder)
+            subprocess.run([ours.python, "-c", POD_FILL, "config.yaml", "pod", str(n)], cwd=folder,
+                           env=ours.env(folder), check=True)
+            args = ["execute-single-node", "pod", "after", "-f", path.name, "-c", "config.yaml"]
+            times[n] = median_of(repeats, lambda: ours.run(args, folder))
+        small, big = sizes
+        report.add(f"pod step ({store}), run holding {small} step logs", "s", times[small])
+        report.add(f"pod step ({store}), run holding {big} step logs", "s", times[big])
+        report.add(f"pod step ({store}): cost ratio {big} / {small}", "ratio", times[big] / times[small])
+
+
+def parallel_speedup(report: Report, root: Path, ours: Side, items: int, seconds: float) -> None:
+    times = {}
+    for mode, config in (("sequential", {}), ("parallel", {"pipeline-executor": {
+            "type": "local", "config": {"enable_parallel": True, "max_processes": items}}})):
+        folder = fresh(root, f"sleep-{mode}")
+        path, params = workloads.write(folder, "pipeline", workloads.sleeping_map(items, seconds),
+                                       {"items": list(range(items))})
+        (folder / "config.yaml").write_text(json.dumps(config))
+        times[mode] = ours.execute(path, folder, params, folder / "config.yaml")
+    report.add(f"map of {items} x sleep {seconds}s, sequential", "s", times["sequential"])
+    report.add(f"map of {items} x sleep {seconds}s, enable_parallel", "s", times["parallel"])
+    report.add("local parallel speed-up", "ratio", times["sequential"] / times["parallel"])
+
+
+def hera_cost(report: Report, root: Path, ours: Side, n: int) -> None:
+    """What passing our largest manifest through hera's models would cost (why we keep our own)."""
+    manifest = root / f"transpile-{n}-ours" / "out.yaml"
+    if not manifest.exists():
+        return
+    code = ("import sys, time; t = time.perf_counter(); from hera.workflows.models import Workflow; "
+            "from ruamel.yaml import YAML; d = YAML(typ='safe').load(open(sys.argv[1])); t1 = time.perf_counter(); "
+            "Workflow.model_validate(d).model_dump(by_alias=True, exclude_none=True); "
+            "print(t1 - t, time.perf_counter() - t1)")
+    proc = subprocess.run([ours.python, "-c", code, str(manifest)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        print("  (hera is not installed: pip install -e '.[argo]' to measure it)")
+        return
+    imported, validated = (float(x) for x in proc.stdout.split())
+    report.add("hera: import + read manifest", "s", imported)
+    report.add(f"hera: validate + dump {n}-step workflow", "s", validated)
+
+
+# --- goals ----------------------------------------------------------------------------------------
+def evaluate(report: Report) -> None:
+    def fig(name):
+        return report.find(name)
+
+    def check(goal, met, detail):
+        report.checks.append(Check(goal, met, detail))
+
+    for kind in ("stub", "python"):
+        a, b = fig(f"sequential {kind} x1000: wall time"), fig(f"sequential {kind} x100: wall time")
+        if a and b and b.peer:
+            check(f"1,000 sequential {kind} steps faster than runnable 0.50 runs 100", a.ours < b.peer,
+                  f"{a.ours:.2f} s vs {b.peer:.2f} s")
+        c = fig(f"sequential {kind} x10000: wall time")
+        if a and c:
+            ratio = c.ours / a.ours
+            check(f"t(10,000) / t(1,000) under 11 ({kind})", ratio < 11, f"{ratio:.2f}")
+    a, b = fig("map x1000: wall time"), fig("map x100: wall time")
+    if a and b and b.peer:
+        check("map over 1,000 faster than runnable 0.50's map over 100", a.ours < b.peer,
+              f"{a.ours:.2f} s vs {b.peer:.2f} s")
+    h = fig("runnable --help")
+    if h and h.peer:
+        check("runnable --help in at most 1/5 of runnable 0.50's time", h.ours * 5 <= h.peer,
+              f"{h.ours:.3f} s vs {h.peer:.3f} s")
+    t = fig("transpile 5000 steps: time")
+    if t:
+        check("transpile 5,000 steps in under 2 s", t.ours < 2, f"{t.ours:.2f} s")
+        s = fig("transpile 5000 steps: manifest size")
+        check("5,000-step manifest under 1 MiB", s.ours < 1024 * 1024, _fmt(s.ours, "bytes"))
+        k = fig("transpile 1000 steps: time")
+        if k:
+            # the fixed cost (interpreter, imports) is subtracted: linear means 5x the work costs ~5x
+            base = fig("runnable --help").ours if h else 0
+            ratio = (t.ours - base) / max(k.ours - base, 1e-6)
+            check("transpile time linear (5,000 vs 1,000 steps, start-up subtracted)", ratio < 6.5, f"{ratio:.2f}")
+    for store in ("chunked-fs", "file-system"):
+        r = next((f for f in report.figures if f.workload.startswith(f"pod step ({store}): cost ratio")), None)
+        if r:
+            check(f"pod step cost does not grow with the run ({store})", r.ours < 1.5, f"ratio {r.ours:.2f}")
+    p = fig("local parallel speed-up")
+    if p:
+        check("enable_parallel speeds up sleeping branches", p.ours > 1.5, f"{p.ours:.2f}x")
+
+
+def print_table(report: Report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"runnable (this checkout) vs runnable {PEER_VERSION}")
+    for col in ("workload", "ours", f"runnable {PEER_VERSION}", "ratio (peer / ours)"):
+        table.add_column(col, justify="left" if col == "workload" else "right")
+    for f in report.figures:
+        table.add_row(f.workload, _fmt(f.ours, f.measure), _fmt(f.peer, f.measure) if not f.note else "failed",
+                      f"{f.ratio:.1f}x" if f.ratio else "")
+    goals = Table(title="goals")
+    for col in ("goal", "met", "figure"):
+        goals.add_column(col)
+    for c in report.checks:
+        goals.add_row(c.goal, {True: "yes", False: "NO", None: "-"}[c.met], c.detail)
+    console = Console(width=120)
+    console.print(table)
+    for note in dict.fromkeys(f"{f.workload.split(':')[0]}: {f.note}" for f in report.figures if f.note):
+        console.print(note)
+    console.print(goals)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run, about a minute)")
+    parser.add_argument("--no-peer", action="store_true", help="do not install or run runnable 0.50")
+    parser.add_argument("--out", default=str(HERE / "results" / "latest.json"), help="where the JSON goes")
+    parser.add_argument("--keep", action="store_true", help="keep the generated workloads (printed path)")
+    args = parser.parse_args(argv)
+
+    ours = Side("ours", Path(sys.executable).parent)
+    peer = None if args.no_peer else install_peer()
+    root = Path(tempfile.mkdtemp(prefix="runnable-bench-"))
+    report = Report()
+    quick = args.quick
+    seq_sizes = [10, 100] if quick else [10, 100, 300, 1000, 10000]
+    peer_max = 100 if quick else 300  # 0.50's cost grows with the square of the steps: 454 s at 1,000
+    started = time.perf_counter()
+    try:
+        print("local execution", flush=True)
+        for kind in ("stub", "python"):
+            for n in seq_sizes:
+                local_workload(report, root, ours, peer, f"sequential {kind} x{n}", workloads.sequential(n, kind),
+                               None, n <= peer_max)
+        local_workload(report, root, ours, peer, f"sequential shell x{10 if quick else 100}",
+                       workloads.sequential(10 if quick else 100, "shell"), None, True)
+        for m in ([10] if quick else [10, 100, 1000]):
+            local_workload(report, root, ours, peer, f"map x{m}", workloads.map_over(m), {"count": m}, m <= 100)
+        b = 10 if quick else 100
+        local_workload(report, root, ours, peer, f"parallel x{b}", workloads.parallel_of(b), None, True)
+        local_workload(report, root, ours, peer, "nesting depth 3 (map 3 > parallel 2 > map 3)",
+                       workloads.nested(3), {"count": 3}, True)
+        print("start-up", flush=True)
+        cold_start(report, root, ours, peer, 3 if quick else 7)
+        print("argo", flush=True)
+        transpile(report, root, ours, peer, [100, 200] if quick else [100, 1000, 5000], 100 if quick else 1000)
+        hera_cost(report, root, ours, 200 if quick else 5000)
+        in_pod(report, root, ours, (10, 100) if quick else (10, 10000), 3)
+        print("local parallel execution", flush=True)
+        parallel_speedup(report, root, ours, 4 if quick else 8, 0.3 if quick else 1.0)
+    finally:
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+        else:
+            print(f"workloads kept in {root}")
+    evaluate(report)
+    print_table(report)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    out.write_text(json.dumps({
+        "commit": commit.stdout.strip(), "quick": quick, "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "peer": PEER_VERSION if peer else None,
+        "seconds": round(time.perf_counter() - started, 1),
+        "figures": [{**asdict(f), "ratio": f.ratio} for f in report.figures],
+        "checks": [asdict(c) for c in report.checks],
+    }, indent=1))
+    print(f"results: {out} ({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
