@@ -1,7 +1,10 @@
 """``command_type: shell``: run a shell script; parameters in as environment variables, returns out by ``export``.
 
-Parameters arrive as environment variables (strings as they are, anything else as JSON). What the
-script leaves exported under a name in ``returns`` becomes that parameter (parsed as JSON when it is).
+Parameters arrive as environment variables (strings as they are, anything else as JSON). A parameter
+too large for the environment (the kernel refuses a variable over 128 KiB, and all of them over about
+2 MiB) arrives instead as ``<name>_FILE``, the path of a file holding its value, and the execution log
+says so. What the script leaves exported under a name in ``returns`` becomes that parameter (parsed as
+JSON when it is).
 ``secrets`` lists secrets made available to the script as environment variables; their values are
 scrubbed from the execution log.
 """
@@ -28,12 +31,11 @@ class ShellTaskType(BaseTaskType):
 
     def run(self, ctx, inputs, *, step_name, log) -> TaskResult:
         env = dict(os.environ)
-        for name, value in inputs.json_values.items():
-            env[name] = as_env(value)
         for name in self.secrets:
             env[name] = ctx.get_secret(name)
         shell = shutil.which("bash") or "/bin/sh"
         with tempfile.TemporaryDirectory(prefix="runnable-shell-") as tmp:
+            env.update(_parameters_env(inputs.json_values, tmp, log))
             exported = os.path.join(tmp, "env")
             script = f"trap 'env -0 > \"{exported}\"' EXIT\n{self.command}\n"
             proc = subprocess.Popen([shell, "-c", script], cwd=ctx.project_dir, env=env, stdout=subprocess.PIPE,
@@ -58,3 +60,27 @@ class ShellTaskType(BaseTaskType):
                     if spec.name in found:
                         values[spec.name] = from_env(found[spec.name])
         return TaskResult(values, used=list(inputs.json_values))
+
+
+MAX_VARIABLE = 128 * 1024 - 1  # the kernel's limit on one "NAME=value" string (MAX_ARG_STRLEN)
+MAX_PARAMETERS = 1024 * 1024  # what parameters may take of the ~2 MiB for arguments and environment
+
+
+def _parameters_env(values: dict, folder: str, log) -> dict[str, str]:
+    """Parameters as environment variables; those too large for it as ``<name>_FILE`` (a path)."""
+    texts = {name: as_env(value) for name, value in values.items()}
+    room = MAX_PARAMETERS
+    env: dict[str, str] = {}
+    for name, text in sorted(texts.items(), key=lambda kv: len(kv[1])):  # the small ones first
+        size = len(name) + 1 + len(text.encode("utf-8", errors="surrogateescape"))
+        if size <= min(MAX_VARIABLE, room):
+            env[name] = text
+            room -= size
+            continue
+        path = os.path.join(folder, f"parameter-{name}")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        env[f"{name}_FILE"] = path
+        log.write(f"[runnable] parameter '{name}' ({size:,} bytes) is too large for an environment variable: "
+                  f"its value is in the file ${name}_FILE\n")
+    return env
