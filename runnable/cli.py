@@ -234,6 +234,10 @@ def main(argv=None) -> None:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
+    except click.UsageError as exc:  # one line, like every other mistake, with where to read more
+        command = exc.ctx.command_path if exc.ctx is not None else "runnable"
+        click.echo(f"error: {command}: {exc.format_message().rstrip('.')} (see '{command} --help')", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

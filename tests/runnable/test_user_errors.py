@@ -247,6 +247,13 @@ def test_debug_shows_the_traceback(tmp_path):
     assert result.returncode == 2 and "Traceback" in result.stderr
 
 
-def test_click_usage_error_is_short(tmp_path):
-    result = run_cli(["execute"], tmp_path)
-    assert result.returncode == 2 and "Missing option '-f'" in result.stderr and "Traceback" not in result.stderr
+@pytest.mark.parametrize("args,must_contain", [
+    (["execute"], "runnable execute: Missing option '-f'"),
+    (["retry"], "runnable retry: Missing argument 'RUN_ID'"),
+    (["nope"], "No such command 'nope'"),
+    (["execute", "-f", "p.yaml", "--log-level", "LOUD"], "Invalid value for '--log-level'"),
+])
+def test_click_usage_error_is_one_line(tmp_path, args, must_contain):
+    result = run_cli(args, tmp_path)
+    assert result.returncode == 2 and len(result.error_lines) == 1, result.stderr
+    assert must_contain in result.stderr and "--help" in result.stderr and "Traceback" not in result.stderr
