@@ -84,3 +84,19 @@ def shape(run_log: dict) -> dict:
             stack.extend(b["steps"].values())
     params = {k: (v["kind"], v["value"] if v["kind"] != "object" else "object") for k, v in run_log["parameters"].items()}
     return {"status": run_log["status"], "steps": steps, "branches": branches, "parameters": params}
+
+
+def shell_map(command: str, *, returns: str | None = None, map_fields: str = "") -> str:
+    """A pipeline of one map step, 'fan' over the parameter 'items' as 'item', whose branch is one shell
+    step 'each' running ``command`` (``returns``: the name it exports; ``map_fields``: more YAML lines
+    for the map step, e.g. its overrides)."""
+    import json
+
+    lines = ["dag:", "  start_at: fan", "  steps:", "    fan:", "      type: map", "      iterate_on: items",
+             "      iterate_as: item", *[f"      {line}" for line in map_fields.splitlines()], "      next: success",
+             "      branch:", "        start_at: each", "        steps:", "          each:", "            type: task",
+             "            command_type: shell", f"            command: {json.dumps(command)}"]
+    if returns:
+        lines.append(f"            returns: [{returns}]")
+    lines.append("            next: success")
+    return "\n".join(lines) + "\n"

@@ -10,7 +10,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from argo_support import SECRET, argo_run
-from conftest import REPO, read_run_log, run_cli, shape
+from conftest import REPO, read_run_log, run_cli, shape, shell_map
 
 INDEX = YAML(typ="safe").load((REPO / "examples" / "index.yaml").read_text())
 PIPELINES = {}
@@ -34,26 +34,8 @@ def test_argo_run_matches_local_run(project, pipeline, store):
 
 
 def test_map_of_200_with_parallelism_8(project):
-    (project / "big_map.yaml").write_text("""
-dag:
-  start_at: fan
-  steps:
-    fan:
-      type: map
-      iterate_on: items
-      iterate_as: item
-      overrides: {argo: eight}
-      next: success
-      branch:
-        start_at: each
-        steps:
-          each:
-            type: task
-            command_type: shell
-            command: export seen=$item
-            returns: [seen]
-            next: success
-""")
+    (project / "big_map.yaml").write_text(shell_map("export seen=$item", returns="seen",
+                                                    map_fields="overrides: {argo: eight}"))
     (project / "items.yaml").write_text(f"items: {list(range(200))}\n")
     phase, log = argo_run(project, "big_map.yaml", store="chunked-fs", parameters="items.yaml",
                           extra="overrides: {eight: {parallelism: 8}}")

@@ -7,27 +7,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import read_run_log, run_cli
+from conftest import read_run_log, run_cli, shell_map
 
-PIPELINE = """
-dag:
-  start_at: fan
-  steps:
-    fan:
-      type: map
-      iterate_on: items
-      iterate_as: item
-      next: success
-      branch:
-        start_at: each
-        steps:
-          each:
-            type: task
-            command_type: shell
-            command: 'test -s "$items_FILE" && test ${#item} -gt 1000 && export size=${#item}'
-            returns: [size]
-            next: success
-"""
+PIPELINE = shell_map('test -s "$items_FILE" && test ${#item} -gt 1000 && export size=${#item}', returns="size")
 
 
 def test_ten_thousand_items_of_a_kilobyte(project):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import read_run_log, shape
+from conftest import read_run_log, shape, shell_map
 
 PARALLEL = "pipeline-executor:\n  type: local\n  config: {enable_parallel: true, max_processes: 3}\n"
 
@@ -27,24 +27,9 @@ def test_parallel_run_log_equals_sequential(cli, project, pipeline, parameters, 
 
 def test_branches_really_overlap(cli, project):
     (project / "parallel.yaml").write_text(PARALLEL)
-    (project / "overlap.yaml").write_text("""
-dag:
-  start_at: fan
-  steps:
-    fan:
-      type: map
-      iterate_on: items
-      iterate_as: item
-      next: success
-      branch:
-        start_at: mark
-        steps:
-          mark:
-            type: task
-            command_type: shell
-            command: 'touch started.$item; for i in $(seq 100); do [ $(ls started.* | wc -l) -ge 3 ] && exit 0; sleep 0.05; done; exit 1'
-            next: success
-""")
+    (project / "overlap.yaml").write_text(shell_map(
+        "touch started.$item; for i in $(seq 100); do [ $(ls started.* | wc -l) -ge 3 ] && exit 0; sleep 0.05; done; "
+        "exit 1"))
     (project / "items.yaml").write_text("items: [1, 2, 3]\n")
     # each iteration waits until all three have started: only concurrent iterations can succeed
     result = cli("execute", "-f", "overlap.yaml", "-p", "items.yaml", "-c", "parallel.yaml")
