@@ -357,11 +357,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="do not install or run runnable 0.50")
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"), help="where the JSON goes")
     parser.add_argument("--keep", action="store_true", help="keep the generated workloads (printed path)")
+    parser.add_argument("--work-dir", default=str(HERE / ".work"),
+                        help="where workloads are generated and run (default: bench/.work, beside the project, "
+                             "where a user's runs happen; /tmp on some machines is far slower to create files in)")
     args = parser.parse_args(argv)
 
     ours = Side("ours", Path(sys.executable).parent)
     peer = None if args.no_peer else install_peer()
-    root = Path(tempfile.mkdtemp(prefix="runnable-bench-"))
+    Path(args.work_dir).mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="run-", dir=args.work_dir))
     report = Report()
     quick = args.quick
     seq_sizes = [10, 100] if quick else [10, 100, 300, 1000, 10000]
