@@ -19,7 +19,9 @@ Shape of the manifest (docs/argo.md has the reasoning):
 * Argo decides a DAG's phase from its leaf tasks, and an Omitted leaf inherits the phase of a handled
   failure upstream. In a graph with ``on_failure`` routes a pod-less ``join`` task (suspend, 0s)
   depends on every edge into ``success``, so it is the only leaf: the DAG succeeds exactly when the
-  pipeline does. All DAGs set ``failFast: false`` so recovery routes and fan-ins still get scheduled.
+  pipeline does. All DAGs set ``failFast: false``: Argo v4 reads it only when assessing a DAG's phase
+  (with it on, a DAG may be declared failed while a recovery route is still to run); older controllers
+  also stopped scheduling new tasks after a failure, which would starve recovery routes and fan-ins.
 """
 
 from __future__ import annotations
