@@ -8,32 +8,37 @@ from .errors import RunnableError
 
 
 def _model_at(model: Any, loc: Sequence[Any]) -> Any:
-    """The model that holds the last field of ``loc`` (nested models, dicts and lists of them followed)."""
+    """The model that holds the last field of ``loc`` (through nested models, dicts, lists, ``X | None``)."""
     import typing
-
-    from pydantic import BaseModel
 
     current: Any = model
     for part in loc:
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            info = current.model_fields.get(part) if isinstance(part, str) else None
-            if info is None:
-                return current
-            current = info.annotation
-            continue
-        args = [a for a in typing.get_args(current) if a is not type(None)]
-        origin = typing.get_origin(current)
-        if origin in (dict, list) and args:
-            current = args[-1]
-        elif args:  # a union such as X | None: follow the model in it
-            current = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), args[0])
-            return _model_at(current, [part]) if isinstance(part, str) else current
+        current = _unwrap(current)
+        fields = getattr(current, "model_fields", None)
+        if isinstance(part, str) and isinstance(fields, dict) and part in fields:
+            current = fields[part].annotation
+        elif typing.get_origin(current) in (dict, list) and typing.get_args(current):
+            current = typing.get_args(current)[-1]  # past a key or an index
         else:
-            return model
-    while typing.get_args(current) and typing.get_origin(current) not in (dict, list):  # X | None
-        current = next((a for a in typing.get_args(current) if isinstance(a, type) and issubclass(a, BaseModel)),
-                       model)
-    return current
+            return None
+    return _unwrap(current)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` (or any union holding a model): the model."""
+    import typing
+
+    if typing.get_origin(annotation) in (dict, list):
+        return annotation
+    models = [a for a in typing.get_args(annotation) if hasattr(a, "model_fields")]
+    return models[0] if models else annotation
+
+
+def first_error(exc: Any) -> str:
+    """The first problem of a pydantic ``ValidationError``, with where it is when it says."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    return first["msg"] + (f" (at {where})" if where else "")
 
 
 def _describe(error: dict, model: type | None) -> str:

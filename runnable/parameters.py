@@ -117,11 +117,11 @@ def coerce(value: Any, annotation: Any, name: str) -> Any:
     except TypeError:  # annotation pydantic cannot build a validator for: pass the value as it is
         return value
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()))
+        from .diagnostics import first_error
+
         raise ParameterError(
             f"parameter '{name}' ({type(value).__name__} {_short(value)}) cannot be converted to "
-            f"{getattr(annotation, '__name__', annotation)}: {first['msg']}" + (f" at {where}" if where else "")
+            f"{getattr(annotation, '__name__', annotation)}: {first_error(exc)}"
         ) from None
     except Exception as exc:  # a validator of the user's own raised something else
         raise ParameterError(f"parameter '{name}' cannot be converted to "

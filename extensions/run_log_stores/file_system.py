@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from pydantic import PrivateAttr, ValidationError
 
 from runnable.datamodel import BranchLog, Parameter, RunLog, StepLog
+from runnable.diagnostics import first_error
 from runnable.errors import RunLogNotFoundError, RunnableError, StepLogNotFoundError
 from runnable.run_log_store import check_run_id
 
@@ -56,10 +57,7 @@ class FileSystemRunLogStore(PieceStore):
             try:
                 run_log = RunLog.model_validate_json(path.read_bytes())
             except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first.get("loc", ()))
-                raise RunnableError(f"the run log {path} cannot be read: {first['msg']}"
-                                    + (f" (at {where})" if where else ""), field="run_id") from None
+                raise RunnableError(f"the run log {path} cannot be read: {first_error(exc)}", field="run_id") from None
             steps: dict[str, StepLog] = {}
             branches: dict[str, BranchLog] = {}
             stack = list(run_log.steps.values())
