@@ -276,7 +276,7 @@ class Transpiler:
             inputs = a.Inputs(parameters=[a.Parameter(name="step"), a.Parameter(name="map_variable", default="{}")])
             where = ["{{inputs.parameters.step}}", *common, "--map-variable", "{{inputs.parameters.map_variable}}"]
             if kind == TASK:
-                args = ["execute-single-node", RUN_ID, *where, "--retries", "{{retries}}"]
+                args = ["execute-single-node", RUN_ID, *where]
             elif kind == FAN_OUT:
                 args = ["fan", RUN_ID, *where, "--mode", "out", "--iterations-file", ITERATIONS_FILE]
                 outputs = a.Outputs(parameters=[a.Parameter(name="iterations", value_from=a.ValueFrom(
@@ -292,6 +292,12 @@ class Transpiler:
                 max_duration=retry.backoff.max_duration))
         elif limit > 0:  # no retry strategy configured, but the step's max_attempts asks for more attempts
             retry_strategy = a.RetryStrategy(limit=str(limit), retry_policy="Always")
+        if kind == TASK and retry_strategy is not None:
+            # Argo binds {{retries}} only where a retry strategy applies (workflow/controller/operator.go,
+            # executeTemplate: `if woc.retryStrategy(processedTmpl) != nil` then `localParams[Retries]`;
+            # spec.retryStrategy is never written). Elsewhere it stays literal text, so a template without one
+            # runs its step's single attempt (the pod's default) and takes no attempt number.
+            args += ["--retries", "{{retries}}"]
         env = [a.EnvVar(name=s.environment_variable, value_from=a.EnvVarSource(secret_key_ref=a.SecretKeySelector(
             name=s.secret_name, key=s.secret_key))) for s in settings.secrets_from_k8s]
         env += [a.EnvVar(name=k, value=v) for k, v in settings.env.items()]

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .expressions import ExpressionError, evaluate, referenced_tasks
-from .pods import PodRunner, PodSetupError
+from .pods import PodOutcome, PodRunner, PodSetupError
 from .substitution import UnresolvedVariable, item_scope, render, render_all
 
 DONE = ("Succeeded", "Failed", "Error")
@@ -102,6 +102,7 @@ class Emulator:
         self.entrypoint = spec.get("entrypoint")
         if self.entrypoint not in self.templates:
             raise EmulationError(f"spec.entrypoint '{self.entrypoint}' names no template")
+        self.retry_strategy = spec.get("retryStrategy")
         self.on_exit = spec.get("onExit")
         if self.on_exit and self.on_exit not in self.templates:
             raise EmulationError(f"spec.onExit '{self.on_exit}' names no template")
@@ -204,21 +205,30 @@ class Emulator:
         return node
 
     def run_container(self, tmpl: dict, scope: dict[str, str], node: NodeRecord) -> None:
-        retry = tmpl.get("retryStrategy")
+        # the template's retry strategy, else the workflow's (operator.go, retryStrategy(): ~line 4475)
+        retry = tmpl.get("retryStrategy") or self.retry_strategy
         limit = int(render(str(retry.get("limit", 0)), scope)) if retry else 0
         policy = (retry or {}).get("retryPolicy") or ("Always" if (retry or {}).get("expression") else "OnFailure")
         backoff = (retry or {}).get("backoff") or {}
         first = time.monotonic()
         step_deadline = tmpl.get("activeDeadlineSeconds")
+        last: tuple[PodOutcome, float] | None = None
         for attempt in range(limit + 1):
-            pod_scope = {**scope, "retries": str(attempt)}
+            pod_scope = dict(scope)
+            if retry is not None:
+                # {{retries}} and {{lastRetry.*}} exist only where a retry strategy applies: operator.go,
+                # executeTemplate, inside `if woc.retryStrategy(processedTmpl) != nil` (~2446-2538); before
+                # the first retry lastRetry.exitCode and .duration are "0", .status and .message "".
+                pod_scope.update(retry_scope(attempt, last))
             pod_name = f"{self.name}-{hashlib.sha1(f'{node.name}/{attempt}'.encode()).hexdigest()[:10]}"
             pod_scope["pod.name"] = pod_name
             container = render_all(tmpl["container"], pod_scope)
             deadlines = [d for d in (self.deadline, time.monotonic() + float(render(str(step_deadline), pod_scope))
                                      if step_deadline is not None else None) if d is not None]
+            attempt_started = time.monotonic()
             outcome = self.pods.run(pod_name, container, (tmpl.get("outputs") or {}).get("parameters") or [],
                                     min(deadlines) if deadlines else None)
+            last = (outcome, time.monotonic() - attempt_started)
             node.attempts = attempt + 1
             node.phase, node.message, node.log = outcome.phase, outcome.message, outcome.log
             node.outputs, node.result = outcome.outputs, outcome.stdout
@@ -363,6 +373,18 @@ class Emulator:
         if group.phase != "Succeeded":
             group.message = f"{sum(c.phase != 'Succeeded' for c in group.children)} of {len(items)} failed"
         return group
+
+
+def retry_scope(attempt: int, last: "tuple[PodOutcome, float] | None") -> dict[str, str]:
+    """The variables Argo binds for one attempt of a template with a retry strategy (all strings)."""
+    scope = {"retries": str(attempt), "lastRetry.exitCode": "0", "lastRetry.duration": "0",
+             "lastRetry.status": "", "lastRetry.message": ""}
+    if last is not None:
+        outcome, duration = last
+        scope.update({"lastRetry.exitCode": str(outcome.exit_code if outcome.exit_code is not None else 0),
+                      "lastRetry.duration": str(duration), "lastRetry.status": outcome.phase,
+                      "lastRetry.message": outcome.message})
+    return scope
 
 
 NOT_EMULATED_TASK_FIELDS = ("when", "withSequence", "continueOn", "templateRef", "hooks")

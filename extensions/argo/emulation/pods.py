@@ -37,6 +37,7 @@ class PodOutcome:
     stdout: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
     log: Path | None = None
+    exit_code: int | None = None
 
 
 def namespace_prefix() -> list[str]:
@@ -135,6 +136,7 @@ class PodRunner:
                 proc = subprocess.Popen([*self.prefix, "--", "/bin/sh", "-c", script, "sh", *argv], stdout=out,
                                         stderr=err, env=env, start_new_session=True)
                 timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                code = None
                 try:
                     code = proc.wait(timeout=timeout)
                     message = "" if code == 0 else f"Error (exit code {code})"
@@ -144,7 +146,7 @@ class PodRunner:
                     proc.wait()
                     phase, message = "Failed", "Pod was active on the node longer than the specified deadline"
             stdout = stdout_path.read_bytes()[-RESULT_LIMIT:].decode(errors="replace")
-        outcome = PodOutcome(phase, message, stdout.rstrip("\n"), log=pod_dir)
+        outcome = PodOutcome(phase, message, stdout.rstrip("\n"), log=pod_dir, exit_code=code)
         if phase == "Succeeded":
             for param in outputs:
                 source = param.get("valueFrom") or {}

@@ -18,16 +18,25 @@ for entry in INDEX:
     PIPELINES.setdefault(entry["pipeline"], entry)
 
 
-@pytest.mark.parametrize("store", ["file-system", "chunked-fs"])
+# The default argo configuration has no retry strategy (what most users submit); the other form has one.
+# Argo binds {{retries}} only where a retry strategy applies (operator.go executeTemplate), so both forms
+# must run every example. Its limit is 0 so that attempts match the local run's (a step's max_attempts
+# still raises the limit of its own template); extra attempts from a limit are shown by the test below.
+# Each store is paired with each form once.
+RETRY_FORMS = {"default": "", "retry-strategy": "retry_strategy: {limit: 0}"}
+
+
+@pytest.mark.parametrize("store,retry", [("file-system", "default"), ("chunked-fs", "retry-strategy")])
 @pytest.mark.parametrize("pipeline", sorted(PIPELINES), ids=lambda p: p.split("/")[-1])
-def test_argo_run_matches_local_run(project, pipeline, store):
+def test_argo_run_matches_local_run(project, pipeline, store, retry):
     entry = PIPELINES[pipeline]
     local_args = ["execute", "-f", pipeline, "--run-id", "local"]
     if entry.get("parameters"):
         local_args += ["-p", entry["parameters"]]
     local = run_cli(local_args, project, {"API_TOKEN": SECRET})
     local_log = read_run_log(project, "local")
-    phase, argo_log = argo_run(project, pipeline, store=store, parameters=entry.get("parameters"))
+    phase, argo_log = argo_run(project, pipeline, store=store, parameters=entry.get("parameters"),
+                               extra=RETRY_FORMS[retry])
     assert shape(argo_log) == shape(local_log)
     assert (phase == "Succeeded") == (argo_log["status"] == "SUCCESS") == (local.returncode == 0)
     assert SECRET not in json.dumps(argo_log)
