@@ -100,3 +100,15 @@ def shell_map(command: str, *, returns: str | None = None, map_fields: str = "")
         lines.append(f"            returns: [{returns}]")
     lines.append("            next: success")
     return "\n".join(lines) + "\n"
+
+
+def pytest_configure(config):
+    """Load the fidelity suite's summary line (tests/extensions/argo/fidelity/conftest.py) here as well:
+    under pytest-xdist the controller, where every report arrives, loads only this conftest."""
+    import importlib.util
+
+    path = REPO / "tests" / "extensions" / "argo" / "fidelity" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("fidelity_summary", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config.pluginmanager.register(module, "fidelity-summary")
