@@ -138,6 +138,7 @@ class RunContext:
         return Parameter(kind=kind, value=self.secret_registry.scrub_value(to_json(value, name)))  # type: ignore[arg-type]
 
     def get_secret(self, name: str) -> str:
+        self.secret_registry.check_declared(name)
         value = self.secrets.get(name)
         self.secret_registry.remember(value)
         return value

@@ -74,20 +74,18 @@ class _Task(BaseStep):
     command_type = ""
 
     def __init__(self, name: str, *, returns: list | None = None, catalog: dict | None = None,
-                 max_attempts: int = 1, **kwargs) -> None:
+                 max_attempts: int = 1, secrets: list[str] | None = None, **kwargs) -> None:
         super().__init__(name, **kwargs)
         self.returns = list(returns or [])
         self.catalog = catalog
         self.max_attempts = max_attempts
+        self.secrets = None if secrets is None else list(secrets)  # None: not declared, every secret
 
     def command(self) -> str:
         raise NotImplementedError
 
-    def extra(self) -> dict[str, Any]:
-        return {}
-
     def fields(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"command": self.command(), **self.extra()}
+        out: dict[str, Any] = {"command": self.command()}
         if self.command_type != "python":  # python is the default: leave it out, as YAML files do
             out = {"command_type": self.command_type, **out}
         if self.returns:
@@ -96,6 +94,8 @@ class _Task(BaseStep):
             out["catalog"] = dict(self.catalog)
         if self.max_attempts != 1:
             out["max_attempts"] = self.max_attempts
+        if self.secrets is not None:
+            out["secrets"] = self.secrets
         return out
 
 
@@ -115,16 +115,12 @@ class PythonTask(_Task):
 class ShellTask(_Task):
     command_type = "shell"
 
-    def __init__(self, name: str, command: str, secrets: list[str] | None = None, **kwargs) -> None:
+    def __init__(self, name: str, command: str, **kwargs) -> None:
         super().__init__(name, **kwargs)
         self._command = command
-        self.secrets = list(secrets or [])
 
     def command(self) -> str:
         return self._command
-
-    def extra(self) -> dict[str, Any]:
-        return {"secrets": self.secrets} if self.secrets else {}
 
 
 class NotebookTask(_Task):

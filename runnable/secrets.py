@@ -2,17 +2,21 @@
 
 Secrets managers are plugins (``runnable.secrets`` entry points). Tasks read a secret with
 :func:`runnable.get_secret`; every value handed out is remembered so that execution logs and recorded
-parameters are scrubbed of it.
+parameters are scrubbed of it. A task that declares ``secrets: [NAME, ...]`` may ask for those only.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import re
+from contextlib import contextmanager
+from typing import ClassVar, Iterator
 
 from .errors import SecretNotFoundError
 from .service import BaseService
 
 REDACTED = "********"
+# What a secret may be named: an environment variable name, as shell tasks and env-secrets read them there.
+SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class BaseSecrets(BaseService):
@@ -21,12 +25,33 @@ class BaseSecrets(BaseService):
     def get(self, name: str) -> str:
         raise SecretNotFoundError(f"secret '{name}' is not available from the '{self.service_name}' secrets manager")
 
+    def environment_variable(self, name: str) -> str | None:
+        """The environment variable secret ``name`` is read from, for a manager that reads the environment."""
+        return None
+
 
 class SecretRegistry:
-    """The secret values handed out in this process, to scrub them from anything recorded."""
+    """The secret values handed out in this process, to scrub them from anything recorded, and the
+    secrets the step running now declared (the only ones it may ask for)."""
 
     def __init__(self) -> None:
         self.values: set[str] = set()
+        self.declared: tuple[str, list[str]] | None = None  # (step, names); None: every secret may be asked for
+
+    @contextmanager
+    def declared_by(self, step: str, names: list[str] | None) -> Iterator[None]:
+        """While ``step`` runs, only ``names`` may be asked for (None: it declared nothing, so any)."""
+        previous, self.declared = self.declared, (None if names is None else (step, names))
+        try:
+            yield
+        finally:
+            self.declared = previous
+
+    def check_declared(self, name: str) -> None:
+        if self.declared is not None and name not in self.declared[1]:
+            step, names = self.declared
+            raise SecretNotFoundError(f"secret '{name}' is not declared by step '{step}' "
+                                      f"(its secrets: {', '.join(names) or 'none'})")
 
     def remember(self, value: str) -> None:
         if value and len(value) >= 3:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from .parameters import ReturnSpec, parse_returns
+from .secrets import SECRET_NAME
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -63,7 +64,8 @@ def capture_output(log, scrub: Callable[[str], str] | None = None) -> Iterator[N
 
 
 class BaseTaskType(BaseModel):
-    """The command part of a task step: ``command_type``, ``command``, ``returns`` and type-specific fields."""
+    """The command part of a task step: ``command_type``, ``command``, ``returns``, ``secrets`` and
+    type-specific fields."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -72,6 +74,22 @@ class BaseTaskType(BaseModel):
     command_type: str
     command: str
     returns: list[ReturnSpec] = []
+    secrets: list[str] | None = None  # what the command may ask for; None (not declared): every secret
+
+    @field_validator("secrets", mode="before")
+    @classmethod
+    def _secrets(cls, value: Any) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise ValueError(f"must be a list of secret names (got {value!r})")
+        for i, name in enumerate(value):
+            if not isinstance(name, str) or not SECRET_NAME.match(name):
+                raise ValueError(f"{name!r} is not a valid secret name (letters, digits and '_', not starting "
+                                 f"with a digit)")
+            if name in value[:i]:
+                raise ValueError(f"'{name}' is listed twice")
+        return value
 
     @field_validator("returns", mode="before")
     @classmethod

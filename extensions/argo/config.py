@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runnable.secrets import SECRET_NAME
+
 # Kubernetes quantities: 250m, 1Gi, 0.5, 1e3 ... (k8s.io/apimachinery resource.Quantity)
 _QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[munkMGTPE])?$")
 _DURATION = re.compile(r"^\d+$|^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
@@ -98,7 +100,7 @@ class SecretFromK8s(_Strict):
     @field_validator("environment_variable")
     @classmethod
     def _env(cls, value: str) -> str:
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+        if not SECRET_NAME.match(value):
             raise ValueError(f"'{value}' is not a valid environment variable name")
         return value
 

@@ -36,7 +36,7 @@ from runnable.graph import Graph
 from runnable.nodes import BaseNode
 
 from . import spec as a
-from .config import ArgoConfig, StepSettings, settings_for
+from .config import ArgoConfig, SecretFromK8s, StepSettings, settings_for
 from .naming import NameAllocator
 
 ITERATIONS_FILE = "/tmp/runnable/iterations.json"
@@ -163,7 +163,8 @@ class Transpiler:
         mv = [a.Parameter(name="map_variable", value="{{inputs.parameters.map_variable}}")] if in_branch else []
         if not node.is_composite:
             template = self.container_template(TASK, settings, attempts=self.attempts(node, settings),
-                                               override=node.overrides.get("argo"))
+                                               override=node.overrides.get("argo"),
+                                               secrets=self.pod_secrets(node, settings))
             return [a.DAGTask(name=first, template=template, depends=depends,
                               arguments=a.Arguments(parameters=[step_arg, *mv]))]
         base = first.removesuffix("-out")
@@ -247,14 +248,42 @@ class Transpiler:
     def retry_limit(settings: StepSettings) -> int:
         return settings.retry_strategy.limit if settings.retry_strategy else 0
 
+    def pod_secrets(self, node: BaseNode, settings: StepSettings) -> list[SecretFromK8s]:
+        """The ``secrets_from_k8s`` entries a step's pod gets. Only a task runs user code: one that declares
+        ``secrets`` gets the entries that provide them, one that declares nothing gets all."""
+        task = getattr(node, "task", None)
+        if task is None:
+            return []
+        if task.secrets is None:
+            return settings.secrets_from_k8s
+        provided = {s.environment_variable for s in settings.secrets_from_k8s}
+        wanted = set()
+        for name in task.secrets:
+            variable = self.ctx.secrets.environment_variable(name)  # None: the manager reads no environment
+            if variable is not None and variable not in provided:
+                where = f" (override '{node.overrides['argo']}')" if node.overrides.get("argo") else ""
+                raise PipelineDefinitionError(
+                    f"'{name}' is not provided by secrets_from_k8s of the argo configuration{where}"
+                    + (f" (as the environment variable {variable})" if variable != name else "")
+                    + f"; provided: {', '.join(sorted(provided)) or 'none'}",
+                    file=self.ctx.pipeline_file, step=node.name, field="secrets")
+            wanted.add(variable)
+        return [s for s in settings.secrets_from_k8s if s.environment_variable in wanted]
+
     def container_template(self, kind: str, settings: StepSettings, *, attempts: int | None = None,
-                           override: str | None = None, exposed: dict[str, Any] | None = None) -> str:
-        key = (kind, settings.model_dump_json(exclude={"parallelism"}), attempts)
+                           override: str | None = None, exposed: dict[str, Any] | None = None,
+                           secrets: list[SecretFromK8s] | None = None) -> str:
+        """``secrets``: the ``secrets_from_k8s`` entries the pod gets (only task pods get any)."""
+        secrets = secrets or []
+        key = (kind, settings.model_dump_json(exclude={"parallelism", "secrets_from_k8s"}), attempts,
+               tuple(s.model_dump_json() for s in secrets))
         if key in self.container_templates:
             return self.container_templates[key]
         suffix = (override,) if override else ()
         if attempts is not None and attempts != self.retry_limit(settings) + 1:
             suffix += (f"{attempts}-attempts",)
+        if kind == TASK and len(secrets) < len(settings.secrets_from_k8s):  # a task that declared secrets, a stub
+            suffix += ("secrets", *(s.environment_variable for s in secrets)) if secrets else ("no-secrets",)
         name = self.template_names.allocate(("runnable", kind) + suffix)
         self.container_templates[key] = name
         for volume in settings.persistent_volumes:
@@ -299,7 +328,7 @@ class Transpiler:
             # runs its step's single attempt (the pod's default) and takes no attempt number.
             args += ["--retries", "{{retries}}"]
         env = [a.EnvVar(name=s.environment_variable, value_from=a.EnvVarSource(secret_key_ref=a.SecretKeySelector(
-            name=s.secret_name, key=s.secret_key))) for s in settings.secrets_from_k8s]
+            name=s.secret_name, key=s.secret_key))) for s in secrets]
         env += [a.EnvVar(name=k, value=v) for k, v in settings.env.items()]
         env += self.variables_env
         resources = settings.resources

@@ -89,7 +89,8 @@ class TaskNode(BaseNode):
                 load=lambda n: ctx.load_value(params[n]),
                 json_values={n: p.value for n, p in params.items() if p.kind != "object"},
             )
-            result = self._task.run(ctx, inputs, step_name=step_log.internal_name, log=log)
+            with ctx.secret_registry.declared_by(step_log.internal_name, self._task.secrets):
+                result = self._task.run(ctx, inputs, step_name=step_log.internal_name, log=log)
             step_log.add_data_catalogs(result.catalog)
             used = result.used if result.used is not None else list(params)
             attempt.input_parameters = {n: params[n] for n in used if n in params}

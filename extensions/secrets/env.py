@@ -14,8 +14,11 @@ class EnvSecrets(BaseSecrets):
 
     prefix: str = ""
 
+    def environment_variable(self, name: str) -> str:
+        return self.prefix + name
+
     def get(self, name: str) -> str:
-        key = self.prefix + name
+        key = self.environment_variable(name)
         if key not in os.environ:
             raise SecretNotFoundError(f"secret '{name}' is not set: no environment variable {key}")
         return os.environ[key]

@@ -5,8 +5,8 @@ too large for the environment (the kernel refuses a variable over 128 KiB, and a
 2 MiB) arrives instead as ``<name>_FILE``, the path of a file holding its value, and the execution log
 says so. What the script leaves exported under a name in ``returns`` becomes that parameter (parsed as
 JSON when it is).
-``secrets`` lists secrets made available to the script as environment variables; their values are
-scrubbed from the execution log.
+The secrets the task declares (``secrets``) are made available to the script as environment variables;
+their values are scrubbed from the execution log.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ class ShellTaskType(BaseTaskType):
     task_type = "shell"
 
     command_type: Literal["shell"]
-    secrets: list[str] = []
 
     def run(self, ctx, inputs, *, step_name, log) -> TaskResult:
         env = dict(os.environ)
-        for name in self.secrets:
+        for name in self.secrets or []:
             env[name] = ctx.get_secret(name)
         shell = shutil.which("bash") or "/bin/sh"
         with tempfile.TemporaryDirectory(prefix="runnable-shell-") as tmp:

@@ -16,7 +16,8 @@ dag:
   start_at: small
   steps:
     small:
-      type: stub
+      type: task
+      command: examples.common.functions.hello
       next: big
     big:
       type: task
