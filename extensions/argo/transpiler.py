@@ -6,7 +6,9 @@ Shape of the manifest (docs/argo.md has the reasoning):
   time, then the pipeline's steps. ``onExit`` runs ``runnable end-run`` so a run cut short (deadline,
   lost pod) is still recorded as failed.
 * A task or stub step is one DAG task calling a shared container template (``runnable-task``, or a
-  variant per override); steps that differ only by name share it, so a step costs ~150 bytes.
+  variant per override, attempts or secrets); steps that differ only by name share it, so a step costs
+  ~150 bytes. Kubernetes secrets go only to the pods that run user code (tasks), and of those to a task
+  that declares ``secrets`` only the entries it declares.
 * A parallel, map or dag step is three tasks: ``<step>-out`` (fan-out pod; for a map it writes the
   iterations to a pod-local file read as an output parameter), ``<step>`` calling a wrapper DAG
   template (one task per branch, or one ``withParam`` task over the iterations, with the override's
@@ -267,7 +269,7 @@ class Transpiler:
                     + (f" (as the environment variable {variable})" if variable != name else "")
                     + f"; provided: {', '.join(sorted(provided)) or 'none'}",
                     file=self.ctx.pipeline_file, step=node.name, field="secrets")
-            wanted.add(variable)
+            wanted.add(variable or name)
         return [s for s in settings.secrets_from_k8s if s.environment_variable in wanted]
 
     def container_template(self, kind: str, settings: StepSettings, *, attempts: int | None = None,
