@@ -117,3 +117,11 @@ def test_in_the_emulator_a_pod_sees_only_the_declared_secrets(project):
     assert log["parameters"]["only_a_sees"]["value"] == "A"
     assert log["parameters"]["every_sees"]["value"] == "AB"
     assert SECRET not in str(log)
+
+
+def test_a_manager_that_reads_no_environment_matches_names_as_they_are(project):
+    (project / "p.yaml").write_text(PIPELINE.replace("secrets: [B, A]", "secrets: [A, C]"))
+    (project / "argo-secrets.yaml").write_text(config().replace("type: env-secrets", "type: dotenv").replace(
+        "prefix: ''", "location: secrets.env"))
+    m = transpile(project, "p.yaml", config="argo-secrets.yaml")[1]  # C may be in the .env file: no check
+    assert secret_refs(template_of(m, "each", dag="fan-one")) == {"A"}
