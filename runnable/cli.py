@@ -29,6 +29,31 @@ def log_level_option(f):
                         help="How much to log; DEBUG also shows tracebacks.")(f)
 
 
+def pod_run_id(f):
+    """RUN_ID of a pod command; an empty one (an Argo run given no run_id) is ``--workflow-uid``.
+
+    Argo does not substitute variables inside a workflow argument's value before the first pods are made
+    (workflow/controller/operator.go: setGlobalParameters binds workflow.parameters.X to the raw value;
+    substituteGlobalVariables rewrites the spec, not that scope), so a default such as ``{{workflow.uid}}``
+    would reach the first pod as literal text: pods get the uid as a variable of its own instead.
+    """
+    import functools
+
+    @functools.wraps(f)
+    def resolved(*args, run_id, workflow_uid, **kwargs):
+        if not run_id:
+            if not workflow_uid:
+                from .errors import RunnableError
+
+                raise RunnableError("the run id is empty and no --workflow-uid was given", field="RUN_ID")
+            run_id = workflow_uid
+        return f(*args, run_id=run_id, **kwargs)
+
+    resolved = click.option("--workflow-uid", default=None, metavar="UID",
+                            help="The run id when RUN_ID is empty (Argo's {{workflow.uid}}).")(resolved)
+    return click.argument("run_id")(resolved)
+
+
 def plugin_commands() -> dict[str, str]:
     """Names in the ``runnable.commands`` entry-point group, with their ``module:attribute``.
 
@@ -148,7 +173,7 @@ def retry(run_id, pipeline_file, config_file, new_run_id, force, tag):
 
 
 @cli.command("execute-single-node")
-@click.argument("run_id")
+@pod_run_id
 @click.argument("step")
 @pipeline_option
 @config_option
@@ -174,7 +199,7 @@ cli.add_command(execute_single_node, "execute_single_node")
 
 
 @cli.command()
-@click.argument("run_id")
+@pod_run_id
 @click.argument("step")
 @click.option("--mode", type=click.Choice(["in", "out"]), required=True, help="out: open the step; in: close it.")
 @pipeline_option
@@ -194,7 +219,7 @@ def fan(run_id, step, mode, pipeline_file, config_file, map_variable, iterations
 
 
 @cli.command("start-run")
-@click.argument("run_id")
+@pod_run_id
 @pipeline_option
 @config_option
 @click.option("-p", "--parameters-file", default=None, metavar="PARAMS", help="Initial parameters (YAML mapping).")
@@ -212,7 +237,7 @@ def start_run(run_id, pipeline_file, config_file, parameters_file, overrides, or
 
 
 @cli.command("end-run")
-@click.argument("run_id")
+@pod_run_id
 @pipeline_option
 @config_option
 @click.option("--workflow-status", default=None, help="Argo's {{workflow.status}}.")

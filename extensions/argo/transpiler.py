@@ -43,6 +43,7 @@ from .naming import NameAllocator
 
 ITERATIONS_FILE = "/tmp/runnable/iterations.json"
 RUN_ID = "{{workflow.parameters.run_id}}"
+WORKFLOW_UID = ["--workflow-uid", "{{workflow.uid}}"]  # the run id when run_id is empty
 ENTRYPOINT = "runnable"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -88,7 +89,8 @@ class Transpiler:
         entry = a.Template(name=self.template_names.reserve(ENTRYPOINT),
                            dag=a.DAGTemplate(fail_fast=False, tasks=tasks))
         end = self.container_template(END, settings_for(cfg, None))
-        arguments = [a.Parameter(name="run_id", value="{{workflow.uid}}")]
+        # empty: the pods take the workflow's uid (never "{{workflow.uid}}" here: see runnable.cli.pod_run_id)
+        arguments = [a.Parameter(name="run_id", value="")]
         arguments += [a.Parameter(name=name, value=_text(value)) for name, value in exposed.items()]
         return a.Workflow(
             metadata=a.ObjectMeta(generate_name=cfg.name, namespace=cfg.namespace,
@@ -292,7 +294,7 @@ class Transpiler:
             self.volumes.setdefault(volume.name, a.Volume(
                 name=volume.name, persistent_volume_claim=a.PVCSource(claim_name=volume.name)))
         inputs = outputs = None
-        common = ["-f", self.pipeline_file, "-c", self.config_file]
+        common = ["-f", self.pipeline_file, "-c", self.config_file, *WORKFLOW_UID]
         if kind == START:
             args = ["start-run", RUN_ID, *common]
             if self.ctx.original_run_id:  # a retry: the start pod checks the original run and reuses it

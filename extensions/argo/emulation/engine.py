@@ -123,12 +123,10 @@ class Emulator:
             value = (parameters or {}).get(name, p.get("value", p.get("default")))
             if value is None:
                 raise EmulationError(f"workflow argument '{name}' has no value; give it with -p {name}=...")
+            # the raw value: Argo binds workflow.parameters.X before it substitutes workflow variables in
+            # the spec, and that substitution does not reach this binding (operator.go setGlobalParameters
+            # ~line 707-710, substituteGlobalVariables ~4694), so the first pods see "{{workflow.uid}}" as text
             self.scope[f"workflow.parameters.{name}"] = str(value)
-        for name in list(self.scope):  # argument values may use workflow variables ({{workflow.uid}})
-            try:
-                self.scope[name] = render(self.scope[name], self.scope)
-            except UnresolvedVariable as exc:
-                raise EmulationError(f"workflow argument '{name}': {exc}") from None
         volumes = {}
         for v in spec.get("volumes") or []:
             claim = (v.get("persistentVolumeClaim") or {}).get("claimName")

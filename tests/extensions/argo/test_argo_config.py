@@ -62,7 +62,9 @@ def test_every_field_lands_where_the_reference_says(project):
     assert env["API_TOKEN"] == {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token"}}}
     assert env["LOG_FORMAT"]["value"] == "json"
     assert c["args"][:2] == ["execute-single-node", "{{workflow.parameters.run_id}}"]
-    assert spec["arguments"]["parameters"][0] == {"name": "run_id", "value": "{{workflow.uid}}"}
+    # empty: each pod takes --workflow-uid (Argo would hand the first pods "{{workflow.uid}}" as text)
+    assert spec["arguments"]["parameters"][0] == {"name": "run_id", "value": ""}
+    assert c["args"][c["args"].index("--workflow-uid") + 1] == "{{workflow.uid}}"
 
 
 def test_defaults_without_optional_fields(project):
@@ -177,7 +179,7 @@ def test_same_pipeline_same_bytes(project):
 def test_parameters_become_workflow_arguments(project):
     _, m = transpile(project, "examples/parameters.yaml", parameters="examples/parameters/initial.yaml")
     args = {p["name"]: p["value"] for p in m["spec"]["arguments"]["parameters"]}
-    assert args == {"run_id": "{{workflow.uid}}", "spam": "Hello", "eggs": "21"}  # lists and maps are not exposed
+    assert args == {"run_id": "", "spam": "Hello", "eggs": "21"}  # lists and maps are not exposed
     start = templates(m)["runnable-start"]["container"]["args"]
     assert "spam={{workflow.parameters.spam}}" in start and "eggs={{workflow.parameters.eggs}}" in start
 

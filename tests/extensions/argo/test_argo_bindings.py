@@ -1,4 +1,4 @@
-"""A manifest written with the default configuration runs its first task on a real cluster.
+"""Manifests bind only what Argo binds: the default configuration runs its first task on a real cluster.
 
 Argo binds ``{{retries}}`` only where a retry strategy applies (workflow/controller/operator.go,
 executeTemplate: ``localParams[Retries]`` inside ``if woc.retryStrategy(processedTmpl) != nil``; retryStrategy()
@@ -53,3 +53,29 @@ def test_max_attempts_alone_gives_a_retry_strategy_and_the_attempt_number(projec
     _, manifest = _manifest(project, pipeline="examples/retry_attempts.yaml")
     flaky = [t for t in templates(manifest).values() if _uses_retries(t)]
     assert len(flaky) == 1 and flaky[0]["retryStrategy"]["limit"] == "1"
+
+
+def test_a_workflow_argument_is_bound_before_workflow_variables_are_substituted(tmp_path):
+    """operator.go setGlobalParameters (~707-710) binds workflow.parameters.X to the raw value, and
+    substituteGlobalVariables (~4694) rewrites the spec but not that binding: the first pods of a run see
+    an argument's '{{workflow.uid}}' as text. So the transpiler writes an empty run_id and --workflow-uid."""
+    from extensions.argo.emulation import Emulator
+
+    manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "t-"},
+                "spec": {"entrypoint": "main", "arguments": {"parameters": [{"name": "x", "value": "{{workflow.uid}}"}]},
+                         "templates": [{"name": "main", "container": {"image": "any", "command": [
+                             "/bin/sh", "-c", "echo '{{workflow.parameters.x}}' > /tmp/x"]},
+                             "outputs": {"parameters": [{"name": "x", "valueFrom": {"path": "/tmp/x"}}]}}]}}
+    (tmp_path / "project").mkdir()
+    result = Emulator(manifest, project_dir=tmp_path / "project", state_dir=tmp_path / "state").run()
+    assert result.phase == "Succeeded"
+    assert result.nodes[0].outputs["x"].strip() == "{{workflow.uid}}"
+
+
+def test_pods_take_the_workflow_uid_when_run_id_is_empty(project):
+    from argo_support import argo_run, run_ids_on_volume
+
+    phase, log = argo_run(project, "examples/hello.yaml", store="file-system")
+    assert phase == "Succeeded" and log["status"] == "SUCCESS"
+    [run_id] = run_ids_on_volume(project)
+    assert "{{" not in run_id and len(run_id) == 36  # a uid, as Argo's workflow.uid is
