@@ -22,6 +22,7 @@ Rules follow Argo v4 (workflow/controller/dag.go, operator.go, retry handling):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -35,7 +36,7 @@ from typing import Any
 
 from .expressions import ExpressionError, evaluate, referenced_tasks
 from .pods import PodOutcome, PodRunner, PodSetupError
-from .substitution import UnresolvedVariable, item_scope, render, render_all
+from .substitution import UnresolvedVariable, item_label, item_scope, render, render_all
 
 DONE = ("Succeeded", "Failed", "Error")
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
@@ -144,15 +145,20 @@ class Emulator:
 
     # --- the workflow ------------------------------------------------------------------------------
     def run(self) -> EmulationResult:
-        root = self.execute(self.entrypoint, {}, self.name, {})
+        # the entrypoint and the exit handler get the workflow's arguments as their arguments (operator.go
+        # ~line 422; WorkflowSpec.GetExitHook in workflow_types.go ~line 516)
+        arguments = {k[len("workflow.parameters."):]: v for k, v in self.scope.items()
+                     if k.startswith("workflow.parameters.")}
+        root = self.execute(self.entrypoint, arguments, self.name, {})
         phase, message = root.phase, root.message
         if self.shut_down():
             phase, message = "Failed", "Step exceeded its deadline"
         if self.on_exit:
             self.deadline = None  # the exit handler runs after a deadline too
-            exit_node = self.execute(self.on_exit, {}, f"{self.name}.onExit", {"workflow.status": phase})
+            exit_node = self.execute(self.on_exit, arguments, f"{self.name}.onExit", {"workflow.status": phase})
             if exit_node.phase != "Succeeded" and phase == "Succeeded":
-                phase, message = "Failed", f"exit handler {exit_node.phase}: {exit_node.message}"
+                # a failed exit handler fails a succeeded workflow with its message (operator.go ~lines 549-557)
+                phase, message = ("Failed" if exit_node.phase == "Failed" else "Error"), exit_node.message
         return EmulationResult(self.name, self.uid, phase, message, self.nodes, self.state_dir)
 
     def shut_down(self) -> bool:
@@ -167,7 +173,7 @@ class Emulator:
     def execute(self, template_name: str, arguments: dict[str, str], node_name: str,
                 extra_scope: dict[str, str]) -> NodeRecord:
         tmpl = self.templates.get(template_name)
-        kind = "Pod" if tmpl and "container" in tmpl else "DAG" if tmpl and "dag" in tmpl else \
+        kind = "Pod" if tmpl and ("container" in tmpl or "script" in tmpl) else "DAG" if tmpl and "dag" in tmpl else \
             "Suspend" if tmpl and "suspend" in tmpl else "Unknown"
         node = self._record(NodeRecord(node_name, template_name, kind, started=time.time()))
         try:
@@ -185,7 +191,10 @@ class Emulator:
                     raise EmulationError(f"inputs.parameters.{param['name']} was not supplied")
                 scope[f"inputs.parameters.{param['name']}"] = value
             if kind == "Pod":
-                self.run_container(tmpl, scope, node)
+                self.run_container(_as_container(tmpl), scope, node)
+                for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+                    if "value" in param and node.phase == "Succeeded":  # kept as given (executor.go ~line 748)
+                        node.outputs[param["name"]] = render(str(param["value"]), scope)
             elif kind == "DAG":
                 self.run_dag(tmpl, scope, node)
             elif kind == "Suspend":
@@ -261,74 +270,88 @@ class Emulator:
             for d in deps[name]:
                 if d not in tasks:
                     raise EmulationError(f"task '{name}' depends on '{d}', which is not a task of this dag")
-        limit = threading.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
+        gate = _Gate(tmpl)
         results: dict[str, NodeRecord] = {}
         started: set[str] = set()
+        running = 0
         changed = threading.Condition()
 
-        def finish(name: str, record: NodeRecord) -> None:
-            with changed:
-                results[name] = record
-                changed.notify_all()
-
         def launch(name: str, task_scope: dict[str, str]) -> None:
+            nonlocal running
             try:
-                record = self.run_task(tasks[name], task_scope, f"{node.name}.{name}", limit)
+                record = self.run_task(tasks[name], task_scope, f"{node.name}.{name}", gate)
+            except (EmulationError, UnresolvedVariable, ExpressionError) as exc:
+                record = self._record(NodeRecord(f"{node.name}.{name}", tasks[name].get("template", ""), "Pod",
+                                                 phase="Error", message=str(exc)))
             except Exception as exc:  # never leave the scheduler waiting
                 record = self._record(NodeRecord(f"{node.name}.{name}", tasks[name].get("template", ""), "Pod",
                                                  phase="Error", message=f"{exc.__class__.__name__}: {exc}"))
-            finish(name, record)
+            with changed:
+                if record is not None:  # None: never started, failFast had stopped the DAG (no node, as in Argo)
+                    results[name] = record
+                running -= 1
+                changed.notify_all()
+
+        def omit(name: str, message: str) -> None:
+            results[name] = self._record(NodeRecord(f"{node.name}.{name}", tasks[name].get("template", ""), "Skipped",
+                                                    phase="Omitted", message=message))
+            started.add(name)
 
         with changed:
-            while len(results) < len(tasks):
-                progress = True
-                while progress:
-                    progress = False
-                    for name, t in tasks.items():
-                        if name in started or any(d not in results for d in deps[name]):
-                            continue
-                        if self.shut_down():
-                            results[name] = self._record(NodeRecord(f"{node.name}.{name}", t["template"], "Skipped",
-                                                                    phase="Omitted", message="not scheduled"))
-                            started.add(name)
-                            progress = True
-                            continue
-                        if logic[name] and not evaluate(logic[name], lambda task, what: _result(results[task], what)):
-                            results[name] = self._record(NodeRecord(f"{node.name}.{name}", t["template"], "Skipped",
-                                                                    phase="Omitted", message="depends not met"))
-                            started.add(name)
-                            progress = True
-                            continue
+            while True:
+                for name, t in tasks.items():
+                    if name in started or any(d not in results for d in deps[name]):
+                        continue
+                    if self.shut_down():
+                        omit(name, "not scheduled")
+                    elif logic[name] and not evaluate(logic[name], lambda task, what: _result(results[task], what)):
+                        # dag.go executeDAGTask ~line 597: the task's node is Omitted with this message
+                        omit(name, "omitted: depends condition not met")
+                    elif not gate.stopped.is_set():
                         started.add(name)
+                        running += 1
                         task_scope = {**scope, **_task_outputs(results)}
                         threading.Thread(target=launch, args=(name, task_scope), daemon=True).start()
-                if len(results) >= len(tasks):
+                if running == 0:
                     break
                 changed.wait(timeout=1.0)
         if self.shut_down():
             node.phase, node.message = "Failed", "Step exceeded its deadline"
+        elif gate.stopped.is_set():
+            # the template's own failFast: true (operator.go checkParallelism ~lines 3306-3352): once a child pod
+            # or DAG has Failed or Errored no further child starts, and when none is active the DAG is Failed
+            node.phase, node.message = "Failed", "template has failed or errored children and failFast enabled"
         else:
-            node.phase = _dag_phase(tasks, deps, results)
-        failed = [n for n, r in results.items() if r.phase in ("Failed", "Error")]
-        if node.phase != "Succeeded" and not node.message:
-            node.message = f"failed tasks: {', '.join(failed)}" if failed else "a leaf task failed"
+            # dag.go marks the DAG's phase without a message (executeDAG ~line 375), and the workflow's message
+            # is its root node's (operator.go ~line 541)
+            node.phase = _dag_phase(tasks, deps, results, dag.get("failFast") is not False)
+        if node.phase == "Succeeded":
+            # a DAG's outputs come from its tasks' (executeDAG ~line 393, getTemplateOutputsFromScope
+            # operator.go ~line 3455): valueFrom.parameter names a variable, valueFrom.default stands in
+            outputs_scope = {**scope, **_task_outputs(results)}
+            for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+                source = param.get("valueFrom") or {}
+                try:
+                    node.outputs[param["name"]] = render(str(source.get("parameter", "")), outputs_scope)
+                except UnresolvedVariable:
+                    if "default" not in source:
+                        raise
+                    node.outputs[param["name"]] = str(source["default"])
 
-    def run_task(self, task: dict, scope: dict[str, str], node_name: str, limit) -> NodeRecord:
+    def run_task(self, task: dict, scope: dict[str, str], node_name: str, gate: "_Gate") -> NodeRecord | None:
         for key in NOT_EMULATED_TASK_FIELDS:
             if key in task:  # refusing beats running the task as if the field were not there
                 raise EmulationError(f"task '{task['name']}' uses '{key}', which the emulator does not emulate")
+
         def arguments(item_vars: dict[str, str]) -> dict[str, str]:
             params = (task.get("arguments") or {}).get("parameters") or []
             return {p["name"]: render(str(p.get("value", "")), {**scope, **item_vars}) for p in params}
 
-        def run_one(args: dict[str, str], name: str) -> NodeRecord:
-            if limit is None:
-                return self.execute(task["template"], args, name, {})
-            with limit:
-                return self.execute(task["template"], args, name, {})
+        def run_one(item_vars: dict[str, str], name: str) -> NodeRecord | None:
+            return gate.run(lambda: self.execute(task["template"], arguments(item_vars), name, {}))
 
         if "withParam" not in task and "withItems" not in task:
-            return run_one(arguments({}), node_name)
+            return run_one({}, node_name)
         group = self._record(NodeRecord(node_name, task["template"], "TaskGroup", started=time.time()))
         if "withItems" in task:
             items = task["withItems"]
@@ -336,24 +359,26 @@ class Emulator:
             text = render(str(task["withParam"]), scope)
             try:
                 items = json.loads(text)
-            except json.JSONDecodeError:
-                items = None
-            if not isinstance(items, list):
-                group.phase, group.message = "Error", f"withParam value could not be parsed as a JSON list: {text[:200]}"
-                group.finished = time.time()
+                problem = "" if isinstance(items, list) or items is None else f"a JSON {type(items).__name__}"
+            except json.JSONDecodeError as exc:
+                problem = str(exc)
+            if problem:
+                # dag.go expandTask ~line 918; the node is of type Skipped, phase Error (executeDAGTask ~line 626)
+                group.kind, group.phase, group.finished = "Skipped", "Error", time.time()
+                group.message = f"withParam value could not be parsed as a JSON list: {text.strip()[:200]}: {problem}"
                 return group
-        if not items:
-            group.phase, group.message, group.finished = "Skipped", "Skipped, empty params", time.time()
+        if not items:  # [] or null (Go's json.Unmarshal leaves the list empty): dag.go ~line 636
+            group.kind, group.phase, group.message = "Skipped", "Skipped", "Skipped, empty params"
+            group.finished = time.time()
             return group
         children: list[NodeRecord | None] = [None] * len(items)
 
         def child(i: int, item: Any) -> None:
-            label = item if isinstance(item, str) else json.dumps(item, separators=(",", ":"))
+            name = f"{node_name}({i}:{item_label(item)})"
             try:
-                children[i] = run_one(arguments(item_scope(item)), f"{node_name}({i}:{label})")
+                children[i] = run_one(item_scope(item), name)
             except UnresolvedVariable as exc:
-                children[i] = self._record(NodeRecord(f"{node_name}({i}:{label})", task["template"], "Pod",
-                                                      phase="Error", message=str(exc)))
+                children[i] = self._record(NodeRecord(name, task["template"], "Pod", phase="Error", message=str(exc)))
 
         threads = [threading.Thread(target=child, args=(i, item), daemon=True) for i, item in enumerate(items)]
         for t in threads:
@@ -361,15 +386,12 @@ class Emulator:
         for t in threads:
             t.join()
         group.children = [c for c in children if c is not None]
+        # the group's phase: Succeeded, or the phase of the last Failed/Errored child (dag.go ~lines 700-712)
         group.phase = "Succeeded"
         for c in group.children:
             if c.phase in ("Failed", "Error"):
                 group.phase = c.phase
-        names = dict.fromkeys(k for c in group.children for k in c.outputs)
-        group.outputs = {k: json.dumps([c.outputs.get(k) for c in group.children]) for k in names}
         group.finished = time.time()
-        if group.phase != "Succeeded":
-            group.message = f"{sum(c.phase != 'Succeeded' for c in group.children)} of {len(items)} failed"
         return group
 
 
@@ -388,7 +410,45 @@ def retry_scope(attempt: int, last: "tuple[PodOutcome, float] | None") -> dict[s
 NOT_EMULATED_TASK_FIELDS = ("when", "withSequence", "continueOn", "templateRef", "hooks")
 
 
+def _as_container(tmpl: dict) -> dict:
+    """A script template runs as its container; a non-empty ``source`` is written to a file whose path
+    is added to the arguments (operator.go executeScript ~line 3604; here the file is the pod's
+    /tmp/argo-script-source rather than /argo/staging/script)."""
+    if "script" not in tmpl:
+        return tmpl
+    container = {k: v for k, v in tmpl["script"].items() if k != "source"}
+    source = tmpl["script"].get("source") or ""
+    if source:
+        argv = [*(container.get("command") or []), *(container.get("args") or [])]
+        container["command"] = ["/bin/sh", "-c", 'printf %s "$1" > /tmp/argo-script-source && shift && '
+                                                 'exec "$@" /tmp/argo-script-source', "script", source, *argv]
+        container.pop("args", None)
+    return {**tmpl, "container": container}
+
+
+class _Gate:
+    """Starts a DAG's children: at most the template's ``parallelism`` at once, and with the template's own
+    ``failFast: true`` none after a child pod or DAG Failed or Errored (operator.go checkParallelism: only an
+    explicit true counts, Template.IsFailFast in workflow_types.go ~line 931)."""
+
+    def __init__(self, tmpl: dict) -> None:
+        self.limit = threading.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
+        self.fail_fast = tmpl.get("failFast") is True
+        self.stopped = threading.Event()
+
+    def run(self, start) -> NodeRecord | None:
+        with self.limit or contextlib.nullcontext():
+            if self.stopped.is_set():
+                return None
+            record = start()
+        # getUnsuccessfulChildren counts Pod, Steps and DAG nodes only (node_counters.go ~line 33)
+        if self.fail_fast and record.kind in ("Pod", "DAG") and record.phase in ("Failed", "Error"):
+            self.stopped.set()
+        return record
+
+
 def _result(record: NodeRecord, what: str) -> bool:
+    # dag.go evaluateDependsLogic ~lines 1000-1030: AllFailed needs children, all Failed (an Error is not)
     if what == "AnySucceeded":
         return any(c.phase == "Succeeded" for c in record.children)
     if what == "AllFailed":
@@ -401,15 +461,47 @@ def _result(record: NodeRecord, what: str) -> bool:
 def _task_outputs(results: dict[str, NodeRecord]) -> dict[str, str]:
     scope = {}
     for name, r in results.items():
-        for key, value in r.outputs.items():
+        outputs, result = (r.outputs, r.result) if r.kind != "TaskGroup" else _aggregate(r.children)
+        if r.kind == "TaskGroup":
+            scope[f"tasks.{name}.outputs.parameters"] = outputs.pop("", "[]")
+        for key, value in outputs.items():
             scope[f"tasks.{name}.outputs.parameters.{key}"] = value
-        if r.result is not None:
-            scope[f"tasks.{name}.outputs.result"] = r.result
+        if result is not None:
+            scope[f"tasks.{name}.outputs.result"] = result
         scope[f"tasks.{name}.status"] = r.phase
     return scope
 
 
-def _dag_phase(tasks: dict, deps: dict[str, list[str]], results: dict[str, NodeRecord]) -> str:
+def _aggregate(children: list[NodeRecord]) -> tuple[dict[str, str], str | None]:
+    """A loop's outputs as Argo aggregates them (operator.go processAggregateNodeOutputs ~line 3743): only
+    Succeeded children, in item order; ``outputs.parameters`` is a JSON list of {name: value} maps,
+    ``outputs.parameters.X`` a JSON list of the values (parsed when every value is a JSON list or map,
+    aggregatedJSONValueList ~line 3840), ``outputs.result`` a JSON list of the results, each parsed as JSON
+    (a result that is not JSON makes Argo fail the aggregation: here it leaves the variable unresolved)."""
+    done = [c for c in children if c.phase == "Succeeded"]
+    params = [c.outputs for c in done if c.outputs]
+    outputs = {"": _json(params)}
+    for key in dict.fromkeys(k for p in params for k in p):
+        values = [p[key] for p in params if key in p]
+        try:
+            parsed = [json.loads(v) for v in values]
+        except ValueError:
+            parsed = None
+        if parsed is not None and all(isinstance(v, (list, dict)) for v in parsed):
+            values = parsed
+        outputs[key] = _json(values)
+    try:
+        result = _json([json.loads(c.result) for c in done if c.result is not None])
+    except ValueError:
+        result = None
+    return outputs, result
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)  # as Go's json.Marshal: compact
+
+
+def _dag_phase(tasks: dict, deps: dict[str, list[str]], results: dict[str, NodeRecord], fail_fast: bool) -> str:
     """Argo's assessDAGPhase: only leaf tasks decide; omitted nodes inherit their branch's last phase."""
     dependents: dict[str, list[str]] = {n: [] for n in tasks}
     for name, ds in deps.items():
@@ -428,11 +520,12 @@ def _dag_phase(tasks: dict, deps: dict[str, list[str]], results: dict[str, NodeR
         if name in leaves and leaves[name] not in ("Failed", "Error"):
             leaves[name] = branch
         queue.extend((child, branch) for child in dependents[name])
-    result = "Succeeded"
-    for phase in leaves.values():
-        if phase in ("Failed", "Error"):
-            result = phase
-    return result
+    # leaves in name order (findLeafTaskNames sorts them, dag.go ~line 897); dag.failFast (true unless false)
+    # makes the first failed leaf decide, otherwise the last one does (assessDAGPhase ~lines 222-248)
+    failed = [leaves[n] for n in sorted(leaves) if leaves[n] in ("Failed", "Error")]
+    if not failed:
+        return "Succeeded"
+    return failed[0] if fail_fast else failed[-1]
 
 
 def emulate(manifest: dict, **kwargs) -> EmulationResult:

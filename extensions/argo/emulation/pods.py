@@ -146,7 +146,9 @@ class PodRunner:
                     proc.wait()
                     phase, message = "Failed", "Pod was active on the node longer than the specified deadline"
             stdout = stdout_path.read_bytes()[-RESULT_LIMIT:].decode(errors="replace")
-        outcome = PodOutcome(phase, message, stdout.rstrip("\n"), log=pod_dir, exit_code=code)
+        # the result and each output parameter lose a single trailing newline (executor.go CaptureScriptResult
+        # ~line 953, SaveParameters ~line 780)
+        outcome = PodOutcome(phase, message, _trim(stdout), log=pod_dir, exit_code=code)
         if phase == "Succeeded":
             for param in outputs:
                 source = param.get("valueFrom") or {}
@@ -155,10 +157,10 @@ class PodRunner:
                     continue
                 host = self._host_path(path, tmp, mounts, work)
                 try:
-                    outcome.outputs[param["name"]] = host.read_text()
+                    outcome.outputs[param["name"]] = _trim(host.read_text())
                 except (OSError, UnicodeDecodeError):
                     if "default" in source:
-                        outcome.outputs[param["name"]] = source["default"]
+                        outcome.outputs[param["name"]] = _trim(str(source["default"]))
                     else:
                         return PodOutcome("Error", f"failed to read output parameter '{param['name']}' from {path}",
                                           outcome.stdout, log=pod_dir)
@@ -173,3 +175,7 @@ class PodRunner:
             if path == target or path.startswith(target.rstrip("/") + "/"):
                 return host / path[len(target):].lstrip("/")
         return work / path.lstrip("/")
+
+
+def _trim(text: str) -> str:
+    return text[:-1] if text.endswith("\n") else text

@@ -35,12 +35,31 @@ def render_all(value: Any, scope: dict[str, str]) -> Any:
     return value
 
 
+def _compact(value: Any) -> str:
+    """An item as Argo prints it (Item.String, pkg/apis/workflow/v1alpha1/item.go ~line 61): a string as
+    is, anything else as compact JSON with mapping keys sorted (Go's json.Marshal)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
 def item_scope(item: Any) -> dict[str, str]:
-    """``{{item}}`` (and ``{{item.key}}`` for mapping items) as Argo renders them."""
-    if isinstance(item, str):
-        return {"item": item}
-    scope = {"item": json.dumps(item, separators=(",", ":"))}
+    """``{{item}}`` (and ``{{item.key}}`` for mapping items) as Argo renders them (operator.go processItem)."""
+    scope = {"item": _compact(item)}
     if isinstance(item, dict):
         for k, v in item.items():
-            scope[f"item.{k}"] = v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+            scope[f"item.{k}"] = _compact(v)
     return scope
+
+
+def item_label(item: Any) -> str:
+    """What goes between ``(i:`` and ``)`` in a loop child's name: the item, a mapping as its sorted
+    ``key:value`` pairs joined by commas, without parentheses (operator.go processItem ~line 4098,
+    generateNodeName ~line 4159)."""
+    if isinstance(item, dict):
+        text = ",".join(sorted(f"{k}:{_compact(v)}" for k, v in item.items()))
+    elif isinstance(item, list):  # Go's fmt of a list: "[a b]"
+        text = "[" + " ".join(_compact(v) for v in item) + "]"
+    else:
+        text = _compact(item)
+    return text.replace("(", "").replace(")", "")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .fidelity_support import node_phases, run_workflow
+import pytest
+
+from .fidelity_support import load, node_messages, node_phases, run_workflow
 
 # test/e2e/functional/dag-depends.yaml (functional_test.go TestDAGDepends)
 DAG_DEPENDS = """
@@ -50,3 +52,206 @@ def test_functional_dag_depends(tmp_path):
     assert phases["should-execute-1"] == "Succeeded"
     assert phases["should-execute-2"] == "Succeeded"
     assert phases["should-not-execute"] == "Omitted"
+
+
+# workflow/controller/dag_test.go TestEvaluateDependsLogic: its tasks, with pods that give the phases the test
+# sets by hand (A and B succeed, C fails), run for real
+EVALUATE_DEPENDS_LOGIC = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: evaluate-depends-logic-
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      dag:
+        tasks:
+          - {name: A, template: pass}
+          - {name: B, template: pass, depends: "A"}
+          - {name: C, template: fail, depends: "A"}
+          - {name: should-execute-1, template: pass, depends: "A && (C.Succeeded || C.Failed)"}
+          - {name: should-execute-2, template: pass, depends: "B || C"}
+          - {name: should-not-execute, template: pass, depends: "B && C"}
+          - {name: should-execute-3, template: pass, depends: "should-execute-2 || should-not-execute"}
+    - name: pass
+      container: {image: "argoproj/argosay:v2"}
+    - name: fail
+      container: {image: "argoproj/argosay:v2", args: [exit, "1"]}
+"""
+
+
+def test_evaluate_depends_logic(tmp_path):
+    """dag_test.go TestEvaluateDependsLogic: B and C run after A; should-execute-1/2/3 run, should-not-execute
+    does not (Omitted, with dag.go's message 'omitted: depends condition not met', dag.go ~line 597)."""
+    result = run_workflow(tmp_path, EVALUATE_DEPENDS_LOGIC)
+    phases = node_phases(result)
+    assert {k: phases[k] for k in ("A", "B", "C")} == {"A": "Succeeded", "B": "Succeeded", "C": "Failed"}
+    assert phases["should-execute-1"] == phases["should-execute-2"] == phases["should-execute-3"] == "Succeeded"
+    assert phases["should-not-execute"] == "Omitted"
+    assert node_messages(result)["should-not-execute"] == "omitted: depends condition not met"
+    # leaves are should-execute-1 and -3, both Succeeded: assessDAGPhase (dag.go ~line 140) passes the DAG
+    assert result.phase == "Succeeded"
+
+
+# workflow/controller/dag_test.go TestEvaluateAnyAllDependsLogic: A and B are loops; A has one failing and one
+# succeeding iteration, both of B's fail. C's condition is also tried the other way round (D, E).
+ANY_ALL_DEPENDS_LOGIC = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: any-all-depends-logic-
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      dag:
+        tasks:
+          - name: A
+            template: exit-with
+            arguments: {parameters: [{name: code, value: "{{item}}"}]}
+            withItems: [1, 0]
+          - name: B
+            depends: A.AnySucceeded
+            template: exit-with
+            arguments: {parameters: [{name: code, value: "{{item}}"}]}
+            withItems: [1, 2]
+          - {name: C, template: exit-with, depends: B.AllFailed, arguments: {parameters: [{name: code, value: "0"}]}}
+          - {name: D, template: exit-with, depends: B.AnySucceeded, arguments: {parameters: [{name: code, value: "0"}]}}
+          - {name: E, template: exit-with, depends: A.AllFailed, arguments: {parameters: [{name: code, value: "0"}]}}
+    - name: exit-with
+      inputs: {parameters: [{name: code}]}
+      container: {image: "argoproj/argosay:v2", args: [exit, "{{inputs.parameters.code}}"]}
+"""
+
+
+def test_any_succeeded_and_all_failed_on_loops(tmp_path):
+    """dag_test.go TestEvaluateAnyAllDependsLogic: A.AnySucceeded holds once one iteration succeeded,
+    B.AllFailed once every iteration failed (dag.go evaluateDependsLogic ~lines 1000-1030)."""
+    phases = node_phases(run_workflow(tmp_path, ANY_ALL_DEPENDS_LOGIC))
+    assert phases["A(0:1)"] == "Failed" and phases["A(1:0)"] == "Succeeded"
+    assert phases["A"] == "Failed"  # a loop takes the phase of a failed iteration (dag.go ~line 708)
+    assert phases["B"] == "Failed"  # B ran although A failed
+    assert phases["C"] == "Succeeded" and phases["D"] == "Omitted" and phases["E"] == "Omitted"
+
+
+# workflow/controller/dag_test.go TestEvaluateDependsLogicWhenTaskOmitted: B depends on A.Omitted. To get an
+# Omitted A for real, A depends on the success of a failing task.
+DEPENDS_ON_OMITTED = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: depends-on-omitted-
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      dag:
+        tasks:
+          - {name: X, template: fail}
+          - {name: A, template: pass, depends: X.Succeeded}
+          - {name: B, template: pass, depends: A.Omitted}
+    - name: pass
+      container: {image: "argoproj/argosay:v2"}
+    - name: fail
+      container: {image: "argoproj/argosay:v2", args: [exit, "1"]}
+"""
+
+
+def test_depends_on_omitted(tmp_path):
+    """dag_test.go TestEvaluateDependsLogicWhenTaskOmitted: a task depending on A.Omitted runs."""
+    result = run_workflow(tmp_path, DEPENDS_ON_OMITTED)
+    phases = node_phases(result)
+    assert phases["A"] == "Omitted" and phases["B"] == "Succeeded"
+    # the only leaf, B, succeeded: the handled failure does not fail the DAG (assessDAGPhase, dag.go ~line 140)
+    assert result.phase == "Succeeded"
+
+
+# workflow/controller/dag_test.go TestAllEvaluateDependsLogic: "same" ends Succeeded, Failed or Skipped; Run
+# depends on same.<result>, NotRun on !same.<result>. A Skipped "same" is a loop over an empty list here
+# (the Go test sets the phase by hand).
+ALL_EVALUATE_DEPENDS_LOGIC = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: all-evaluate-depends-logic-
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      dag:
+        tasks:
+          - {name: same, template: RESULT}
+          - {name: Run, template: Succeeded, depends: same.RESULT}
+          - {name: NotRun, template: Succeeded, depends: "!same.RESULT"}
+    - name: Succeeded
+      container: {image: "argoproj/argosay:v2"}
+    - name: Failed
+      container: {image: "argoproj/argosay:v2", args: [exit, "1"]}
+"""
+
+
+@pytest.mark.parametrize("status", ["Succeeded", "Failed", "Skipped"])
+def test_all_evaluate_depends_logic(tmp_path, status):
+    """dag_test.go TestAllEvaluateDependsLogic: same.<result> runs Run, !same.<result> omits NotRun."""
+    manifest = load(ALL_EVALUATE_DEPENDS_LOGIC.replace("RESULT", status))
+    if status == "Skipped":
+        main = manifest["spec"]["templates"][0]["dag"]["tasks"][0]
+        main.update(template="Succeeded", withParam="[]")
+    phases = node_phases(run_workflow(tmp_path, manifest))
+    assert phases["same"] == status
+    assert phases["Run"] == "Succeeded" and phases["NotRun"] == "Omitted"
+
+
+# workflow/controller/dag_test.go dynamicSingleDag, used by TestSingleDependency
+SINGLE_DAG = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+ generateName: dag-diamond-
+spec:
+ entrypoint: diamond
+ templates:
+ - name: diamond
+   dag:
+     tasks:
+     - name: A
+       template: STATUS
+       WHEN
+     - name: TestSingle
+       template: Succeeded
+       depends: A.STATUS
+
+ - name: Succeeded
+   container:
+     image: alpine:3.23
+     command: [sh, -c, "exit 0"]
+
+ - name: Failed
+   container:
+     image: alpine:3.23
+     command: [sh, -c, "exit 1"]
+
+ - name: Skipped
+   container:
+     image: alpine:3.23
+     command: [sh, -c, "echo Hello"]
+"""
+
+
+@pytest.mark.parametrize("status", ["Succeeded", "Failed"])
+def test_single_dependency(tmp_path, status):
+    """dag_test.go TestSingleDependency: TestSingle (depends: A.<status>) is started once A ends <status>."""
+    phases = node_phases(run_workflow(tmp_path, SINGLE_DAG.replace("STATUS", status).replace("WHEN", "")))
+    assert phases["A"] == status
+    assert phases["TestSingle"] == "Succeeded"
+
+
+def test_single_dependency_skipped_by_when_is_refused(tmp_path):
+    """dag_test.go TestSingleDependency, "Skipped" case: A has `when: "False == True"`. The emulator does not
+    evaluate `when`: it refuses the task in one line rather than run it."""
+    manifest = SINGLE_DAG.replace("STATUS", "Skipped").replace("WHEN", 'when: "False == True"')
+    result = run_workflow(tmp_path, manifest)
+    assert node_phases(result)["A"] == "Error"
+    assert node_messages(result)["A"] == "task 'A' uses 'when', which the emulator does not emulate"
+    assert result.phase == "Error"
