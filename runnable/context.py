@@ -63,6 +63,7 @@ class RunContext:
         self.tag = tag
         self.project_dir = (project_dir or Path.cwd()).resolve()
         self.original_run_id = original_run_id
+        self.run_id_chosen = False  # the user named the run (execute/retry --run-id): argo writes it into the manifest
         self.force_retry = False
         self.secret_registry = SecretRegistry()
         self._code_identities: list[CodeIdentity] | None = None

@@ -50,10 +50,12 @@ def execute(pipeline_file: str, *, config_file: str | None = None, parameters_fi
     """Run a pipeline (or, with a describing executor such as argo, write what would run it)."""
     from .parameters import initial_parameters
 
+    chosen = bool(run_id)
     config, graph, run_id = _prepare(pipeline_file, config_file, run_id, definition=definition)
     parameters = initial_parameters(parameters_file)
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file,
                         parameters_file=parameters_file, tag=tag)
+    ctx.run_id_chosen = chosen
     if ctx.executor.runs_locally:
         return ctx, ctx.executor.execute_pipeline(ctx, parameters)
     ctx.executor.describe_run(ctx, parameters)
@@ -100,12 +102,14 @@ def retry(original_run_id: str, pipeline_file: str, *, config_file: str | None =
     from .run_log_store import check_run_id
 
     check_run_id(original_run_id)
+    chosen = bool(run_id)
     config, graph, run_id = _prepare(pipeline_file, config_file, run_id)
     if run_id == original_run_id:
         raise RunnableError("the new run needs its own run id", field="--run-id")
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file, tag=tag,
                         original_run_id=original_run_id)
     ctx.force_retry = force
+    ctx.run_id_chosen = chosen
     if not ctx.executor.runs_locally:  # the original run log is in the cluster: pods check it at start
         ctx.executor.describe_run(ctx, {})
         return ctx, None

@@ -35,14 +35,35 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
             if ctx.parameters_file else None
         self._check_shared(ctx)
         self._check_names(ctx)
+        if ctx.run_id_chosen and self.kind != "Workflow":
+            raise ConfigurationError(f"a {self.kind} starts a new run each time it is used, so it cannot carry one "
+                                     f"run id; leave --run-id out (each run is named by its workflow's uid) or "
+                                     f"name a run when starting it: argo submit --from ... -p run_id=...",
+                                     field="--run-id")
         workflow = Transpiler(ctx, self, pipeline_file=pipeline_file, config_file=config_file,
                               parameters_file=parameters_file, parameters=parameters).workflow()
         text = dump(workflow.dump())
         out = Path(self.output_file)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        print(f"wrote {self.output_file}: {len(text.encode()):,} bytes, {len(workflow.spec.templates)} templates; "
-              f"submit it with 'argo submit {self.output_file}'", file=sys.stderr)
+        spec = workflow.spec.workflow_spec if self.kind == "CronWorkflow" else workflow.spec
+        print(f"wrote {self.output_file}: {len(text.encode()):,} bytes, {len(spec.templates)} templates; "
+              f"{self._next_step(ctx)}", file=sys.stderr)
+
+    def _next_step(self, ctx) -> str:
+        """What to do with the file, for the stderr line."""
+        out = self.output_file
+        if self.kind == "WorkflowTemplate":
+            return (f"register it with 'argo template create {out}' (or 'kubectl apply -f {out}'), then start runs "
+                    f"with 'argo submit --from workflowtemplate/{self.object_name}'")
+        if self.kind == "CronWorkflow":
+            return (f"register it with 'argo cron create {out}' (or 'kubectl apply -f {out}'); Argo starts a run at "
+                    f"each of {', '.join(self.cron.schedule)}" + (f" ({self.cron.timezone})" if self.cron.timezone else ""))
+        if ctx.run_id_chosen:
+            return (f"submit it with 'argo submit {out}'; its run id is {ctx.run_id}: submitting it again runs the "
+                    f"pipeline again into run {ctx.run_id}'s log (its first parameters kept, its step records "
+                    f"replaced); give -p run_id=<new id> for a new run")
+        return f"submit it with 'argo submit {out}'"
 
     def attempts_allowed(self, ctx, node) -> int:
         from .transpiler import Transpiler

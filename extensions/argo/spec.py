@@ -86,6 +86,9 @@ class Container(_M):
     env: list[EnvVar] | None = None
     resources: ResourceRequirements | None = None
     volume_mounts: list[VolumeMount] | None = Field(None, alias="volumeMounts")
+    # Template.Container is a Kubernetes core/v1 Container (workflow_types.go, Template.Container); its
+    # securityContext is a core/v1 SecurityContext, passed through as the configuration writes it
+    security_context: dict[str, Any] | None = Field(None, alias="securityContext")
 
 
 class Toleration(_M):
@@ -125,8 +128,24 @@ class SuspendTemplate(_M):
     duration: str | None = None
 
 
+class Metadata(_M):
+    """Argo's pod ``Metadata`` (workflow_types.go, ``type Metadata struct``): labels and annotations that
+    workflow/controller/workflowpod.go ``addMetadata`` copies onto the template's pods."""
+
+    annotations: dict[str, str] | None = None
+    labels: dict[str, str] | None = None
+
+
 class Template(_M):
     name: str
+    # The four fields below are Template's in pkg/apis/workflow/v1alpha1/workflow_types.go (Template.Metadata,
+    # .Affinity, .PriorityClassName, .SecurityContext: a core/v1 PodSecurityContext). workflowpod.go
+    # addSchedulingConstraints puts a template's affinity, priorityClassName and securityContext on its pod,
+    # ahead of the workflow-level ones, which are never written.
+    metadata: Metadata | None = None
+    affinity: dict[str, Any] | None = None
+    priority_class_name: str | None = Field(None, alias="priorityClassName")
+    security_context: dict[str, Any] | None = Field(None, alias="securityContext")
     inputs: Inputs | None = None
     outputs: Outputs | None = None
     parallelism: int | None = None
@@ -143,11 +162,28 @@ class PodGC(_M):
     strategy: str
 
 
+class LocalObjectReference(_M):
+    name: str
+
+
+class WorkflowMetadata(_M):
+    """WorkflowSpec.WorkflowMetadata (workflow_types.go ``type WorkflowMetadata struct``): labels and
+    annotations workflow/controller/operator.go ``updateWorkflowMetadata`` puts on each Workflow run from
+    this spec, e.g. one submitted from a WorkflowTemplate or started by a CronWorkflow."""
+
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+
+
 class WorkflowSpec(_M):
     entrypoint: str
     on_exit: str | None = Field(None, alias="onExit")
     arguments: Arguments | None = None
+    workflow_metadata: WorkflowMetadata | None = Field(None, alias="workflowMetadata")
     service_account_name: str | None = Field(None, alias="serviceAccountName")
+    # WorkflowSpec.ImagePullSecrets ([]core/v1 LocalObjectReference); workflowpod.go puts them on every pod
+    # (PodSpec.ImagePullSecrets: pb.in.execWfSpec.ImagePullSecrets). Templates have no such field.
+    image_pull_secrets: list[LocalObjectReference] | None = Field(None, alias="imagePullSecrets")
     active_deadline_seconds: int | None = Field(None, alias="activeDeadlineSeconds")
     parallelism: int | None = None
     pod_gc: PodGC | None = Field(None, alias="podGC")
@@ -156,6 +192,7 @@ class WorkflowSpec(_M):
 
 
 class ObjectMeta(_M):
+    name: str | None = None
     generate_name: str | None = Field(None, alias="generateName")
     namespace: str | None = None
     annotations: dict[str, str] | None = None
@@ -167,6 +204,33 @@ class Workflow(_M):
     kind: str = "Workflow"
     metadata: ObjectMeta
     spec: WorkflowSpec
+
+
+class WorkflowTemplate(_M):
+    """workflow_template_types.go: ``metadata`` (a fixed name: it is registered, not run) and a WorkflowSpec."""
+
+    api_version: str = Field("argoproj.io/v1alpha1", alias="apiVersion")
+    kind: str = "WorkflowTemplate"
+    metadata: ObjectMeta
+    spec: WorkflowSpec
+
+
+class CronWorkflowSpec(_M):
+    """cron_workflow_types.go ``CronWorkflowSpec`` as of v4: ``schedules`` is a list (the single
+    ``schedule`` of v3.5 and before is gone) and ``workflowSpec`` is the spec of each Workflow it starts."""
+
+    schedules: list[str]
+    timezone: str | None = None
+    concurrency_policy: str | None = Field(None, alias="concurrencyPolicy")
+    starting_deadline_seconds: int | None = Field(None, alias="startingDeadlineSeconds")
+    workflow_spec: WorkflowSpec = Field(alias="workflowSpec")
+
+
+class CronWorkflow(_M):
+    api_version: str = Field("argoproj.io/v1alpha1", alias="apiVersion")
+    kind: str = "CronWorkflow"
+    metadata: ObjectMeta
+    spec: CronWorkflowSpec
 
 
 Parameter.model_rebuild()

@@ -79,7 +79,28 @@ class Transpiler:
         self.variables_env = self._config_variables()
 
     # --- the workflow ----------------------------------------------------------------------------
-    def workflow(self) -> a.Workflow:
+    def workflow(self) -> a.Workflow | a.WorkflowTemplate | a.CronWorkflow:
+        """The manifest of the configured ``kind``: a Workflow to submit, a WorkflowTemplate to register (Argo's
+        workflow_template_types.go: a fixed metadata.name), or a CronWorkflow whose ``workflowSpec`` Argo runs on
+        each schedule (cron_workflow_types.go CronWorkflowSpec; v4 has ``schedules`` only)."""
+        cfg = self.config
+        spec = self.workflow_spec()
+        if cfg.kind == "Workflow":
+            return a.Workflow(metadata=a.ObjectMeta(generate_name=cfg.name, namespace=cfg.namespace,
+                                                    annotations=cfg.annotations or None, labels=cfg.labels or None),
+                              spec=spec)
+        metadata = a.ObjectMeta(name=cfg.object_name, namespace=cfg.namespace,
+                                annotations=cfg.annotations or None, labels=cfg.labels or None)
+        if cfg.labels or cfg.annotations:  # the object's own labels are not copied to the Workflows it makes
+            spec.workflow_metadata = a.WorkflowMetadata(labels=cfg.labels or None, annotations=cfg.annotations or None)
+        if cfg.kind == "WorkflowTemplate":
+            return a.WorkflowTemplate(metadata=metadata, spec=spec)
+        cron = cfg.cron
+        return a.CronWorkflow(metadata=metadata, spec=a.CronWorkflowSpec(
+            schedules=cron.schedule, timezone=cron.timezone, concurrency_policy=cron.concurrency_policy,
+            starting_deadline_seconds=cron.starting_deadline_seconds, workflow_spec=spec))
+
+    def workflow_spec(self) -> a.WorkflowSpec:
         cfg = self.config
         exposed = self._exposed_parameters()
         start = self.container_template(START, settings_for(cfg, None), exposed=exposed)
@@ -89,20 +110,18 @@ class Transpiler:
         entry = a.Template(name=self.template_names.reserve(ENTRYPOINT),
                            dag=a.DAGTemplate(fail_fast=False, tasks=tasks))
         end = self.container_template(END, settings_for(cfg, None))
-        # empty: the pods take the workflow's uid (never "{{workflow.uid}}" here: see runnable.cli.pod_run_id)
-        arguments = [a.Parameter(name="run_id", value="")]
+        # empty: the pods take the workflow's uid (never "{{workflow.uid}}" here: see runnable.cli.pod_run_id);
+        # `execute --run-id X` writes X (the executor refuses it for the kinds that start many runs)
+        arguments = [a.Parameter(name="run_id", value=self.ctx.run_id if self.ctx.run_id_chosen else "")]
         arguments += [a.Parameter(name=name, value=_text(value)) for name, value in exposed.items()]
-        return a.Workflow(
-            metadata=a.ObjectMeta(generate_name=cfg.name, namespace=cfg.namespace,
-                                  annotations=cfg.annotations or None, labels=cfg.labels or None),
-            spec=a.WorkflowSpec(
-                entrypoint=ENTRYPOINT, on_exit=end, arguments=a.Arguments(parameters=arguments),
-                service_account_name=cfg.service_account_name,
-                active_deadline_seconds=cfg.max_workflow_duration_in_seconds,
-                parallelism=cfg.parallelism, pod_gc=a.PodGC(strategy=cfg.pod_gc),
-                volumes=list(self.volumes.values()) or None,
-                templates=[entry, *self.templates],
-            ),
+        return a.WorkflowSpec(
+            entrypoint=ENTRYPOINT, on_exit=end, arguments=a.Arguments(parameters=arguments),
+            service_account_name=cfg.service_account_name,
+            image_pull_secrets=[a.LocalObjectReference(name=n) for n in cfg.image_pull_secrets] or None,
+            active_deadline_seconds=cfg.max_workflow_duration_in_seconds,
+            parallelism=cfg.parallelism, pod_gc=a.PodGC(strategy=cfg.pod_gc),
+            volumes=list(self.volumes.values()) or None,
+            templates=[entry, *self.templates],
         )
 
     def _exposed_parameters(self) -> dict[str, Any]:
@@ -342,7 +361,11 @@ class Transpiler:
             retry_strategy=retry_strategy,
             node_selector=settings.node_selector or None,
             tolerations=[a.Toleration.model_validate(t.model_dump(by_alias=True)) for t in settings.tolerations] or None,
-            container=a.Container(
+            metadata=a.Metadata(labels=settings.labels or None, annotations=settings.annotations or None)
+            if settings.labels or settings.annotations else None,
+            affinity=settings.affinity, priority_class_name=settings.priority_class_name,
+            security_context=settings.security_context,
+            container=a.Container(security_context=settings.container_security_context,
                 image=settings.image or self.config.image, image_pull_policy=settings.image_pull_policy or None,
                 command=["runnable"], args=args, env=env or None,
                 resources=a.ResourceRequirements(limits=resources.limits or None, requests=resources.requests or None),

@@ -26,27 +26,30 @@ def transpile(project: Path, pipeline: str, *, config: str = "examples/configs/a
     return text, YAML(typ="safe").load(text)
 
 
-@functools.lru_cache(maxsize=1)
-def _schema_validator():
+@functools.lru_cache(maxsize=None)
+def _schema_validator(kind: str):
     import jsonschema
 
     schema = json.loads(SCHEMA.read_text())
-    workflow_only = {"$ref": "#/definitions/io.argoproj.workflow.v1alpha1.Workflow",
-                     "definitions": schema["definitions"]}
-    return jsonschema.Draft7Validator(workflow_only)
+    one_kind = {"$ref": f"#/definitions/io.argoproj.workflow.v1alpha1.{kind}", "definitions": schema["definitions"]}
+    return jsonschema.Draft7Validator(one_kind)
 
 
 def schema_errors(manifest: dict) -> list[str]:
+    """Problems against the definition of the manifest's kind (Workflow, WorkflowTemplate, CronWorkflow)."""
     if not SCHEMA.exists():
         pytest.skip("Argo's JSON schema (../shared/argo/workflow-schema.json) is not present")
-    return [f"{list(e.absolute_path)}: {e.message[:200]}" for e in _schema_validator().iter_errors(manifest)]
+    validator = _schema_validator(manifest.get("kind", "Workflow"))
+    return [f"{list(e.absolute_path)}: {e.message[:200]}" for e in validator.iter_errors(manifest)]
 
 
 def model_differences(manifest: dict) -> list[str]:
-    """Parse with hera's generated models of Argo's whole API; report every field dropped or changed."""
-    from hera.workflows.models import Workflow
+    """Parse with hera's generated models of Argo's whole API (the manifest's kind); report every field dropped
+    or changed."""
+    from hera.workflows import models
 
-    back = Workflow.model_validate(manifest).model_dump(by_alias=True, exclude_none=True, mode="json")
+    model = getattr(models, manifest.get("kind", "Workflow"))
+    back = model.model_validate(manifest).model_dump(by_alias=True, exclude_none=True, mode="json")
     out: list[str] = []
     stack = [("", manifest, back)]
     while stack:
