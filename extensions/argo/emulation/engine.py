@@ -149,17 +149,29 @@ class Emulator:
         # ~line 422; WorkflowSpec.GetExitHook in workflow_types.go ~line 516)
         arguments = {k[len("workflow.parameters."):]: v for k, v in self.scope.items()
                      if k.startswith("workflow.parameters.")}
+        started = time.time()
         root = self.execute(self.entrypoint, arguments, self.name, {})
         phase, message = root.phase, root.message
         if self.shut_down():
             phase, message = "Failed", "Step exceeded its deadline"
         if self.on_exit:
             self.deadline = None  # the exit handler runs after a deadline too
-            exit_node = self.execute(self.on_exit, arguments, f"{self.name}.onExit", {"workflow.status": phase})
+            exit_node = self.execute(self.on_exit, arguments, f"{self.name}.onExit", self._exit_scope(phase, started))
             if exit_node.phase != "Succeeded" and phase == "Succeeded":
                 # a failed exit handler fails a succeeded workflow with its message (operator.go ~lines 549-557)
                 phase, message = ("Failed" if exit_node.phase == "Failed" else "Error"), exit_node.message
         return EmulationResult(self.name, self.uid, phase, message, self.nodes, self.state_dir)
+
+    def _exit_scope(self, phase: str, started: float) -> dict[str, str]:
+        """The variables Argo adds once the workflow's main part ended (operator.go ~lines 447-479):
+        workflow.status, workflow.duration (seconds, "%f") and workflow.failures, the Failed and Errored
+        nodes as JSON in a Go-quoted string (strconv.Quote, so the pod sees the quotes)."""
+        failures = [{"displayName": display_name(self.nodes, self.name, n.name), "message": n.message,
+                     "templateName": n.template, "phase": n.phase, "podName": n.log.name if n.log else "",
+                     "finishedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(n.finished))}
+                    for n in self.nodes if n.phase in ("Failed", "Error")]
+        return {"workflow.status": phase, "workflow.duration": f"{time.time() - started:f}",
+                "workflow.failures": json.dumps(_json(failures))}
 
     def shut_down(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
@@ -407,7 +419,7 @@ def retry_scope(attempt: int, last: "tuple[PodOutcome, float] | None") -> dict[s
     return scope
 
 
-NOT_EMULATED_TASK_FIELDS = ("when", "withSequence", "continueOn", "templateRef", "hooks")
+NOT_EMULATED_TASK_FIELDS = ("when", "withSequence", "continueOn", "templateRef", "hooks", "onExit")
 
 
 def _as_container(tmpl: dict) -> dict:
@@ -526,6 +538,18 @@ def _dag_phase(tasks: dict, deps: dict[str, list[str]], results: dict[str, NodeR
     if not failed:
         return "Succeeded"
     return failed[0] if fail_fast else failed[-1]
+
+
+def display_name(nodes: list[NodeRecord], workflow_name: str, node_name: str) -> str:
+    """Argo's display name: the node's name less its boundary's (the enclosing DAG's) name and the '.'
+    (operator.go initializeNode, ~line 3071); a node without boundary (the workflow's root, the exit
+    handler '<workflow>.onExit': operator.go ~line 503) shows its full name."""
+    if node_name == f"{workflow_name}.onExit":
+        return node_name
+    boundaries = [n.name for n in nodes if n.kind == "DAG" and node_name.startswith(n.name + ".")]
+    if not boundaries:
+        return node_name
+    return node_name[len(max(boundaries, key=len)) + 1:]
 
 
 def emulate(manifest: dict, **kwargs) -> EmulationResult:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from extensions.argo.emulation import Emulator
-from extensions.argo.emulation.engine import EmulationResult
+from extensions.argo.emulation.engine import EmulationResult, display_name
 
 ARGO_TESTS = "https://github.com/argoproj/argo-workflows (v4.1)"
 ARGOSAY = Path(__file__).resolve().parent / "argosay"
@@ -28,13 +28,17 @@ def load(manifest: str | dict) -> dict:
 
 
 def _use_our_argosay(manifest: dict) -> None:
+    """argosay's entrypoint becomes ours; ``cowsay`` (docker/whalesay, in Argo's controller tests) becomes
+    ``argosay echo``, which prints its one argument as cowsay would print it in a balloon."""
     for tmpl in (manifest.get("spec") or {}).get("templates") or []:
         for kind in ("container", "script"):
             container = tmpl.get(kind)
-            if not container or not str(container.get("image", "")).startswith("argoproj/argosay"):
+            if not container:
                 continue
             command = container.get("command")
-            if command in (None, [], ["/argosay"]):
+            if command == ["cowsay"]:
+                container["command"] = [str(ARGOSAY), "echo"]
+            elif str(container.get("image", "")).startswith("argoproj/argosay") and command in (None, [], ["/argosay"]):
                 container["command"] = [str(ARGOSAY)]
 
 
@@ -50,22 +54,16 @@ def run_workflow(tmp_path: Path, manifest: str | dict, *, parameters: dict | Non
                     parameters={k: str(v) for k, v in (parameters or {}).items()}, **emulator_kwargs).run()
 
 
-def display_name(result: EmulationResult, node_name: str) -> str:
-    """Argo's display name: the node's name less its boundary's (the enclosing DAG's) name and the '.'
-    (operator.go initializeNode, ~line 3071); a node without boundary (the workflow's root, the exit
-    handler '<workflow>.onExit': operator.go ~line 503) shows its full name."""
-    if node_name == f"{result.name}.onExit":
-        return node_name
-    boundaries = [n.name for n in result.nodes if n.kind == "DAG" and node_name.startswith(n.name + ".")]
-    if not boundaries:
-        return node_name
-    return node_name[len(max(boundaries, key=len)) + 1:]
-
-
 def node_phases(result: EmulationResult) -> dict[str, str]:
     """Display name -> phase of every node, as Argo's tests read ``status.Nodes.FindByDisplayName``."""
-    return {display_name(result, n.name): n.phase for n in result.nodes}
+    return {display_name(result.nodes, result.name, n.name): n.phase for n in result.nodes}
 
 
 def node_messages(result: EmulationResult) -> dict[str, str]:
-    return {display_name(result, n.name): n.message for n in result.nodes}
+    return {display_name(result.nodes, result.name, n.name): n.message for n in result.nodes}
+
+
+def pod_stdout(result: EmulationResult, display: str) -> str:
+    """What the pod of the node with this display name printed (its last attempt)."""
+    [node] = [n for n in result.nodes if display_name(result.nodes, result.name, n.name) == display]
+    return (node.log / "stdout.log").read_text()
