@@ -36,9 +36,10 @@ from typing import Any
 
 from .expressions import ExpressionError, evaluate, referenced_tasks
 from .pods import PodOutcome, PodRunner, PodSetupError
-from .substitution import UnresolvedVariable, item_label, item_scope, render, render_all
+from .substitution import ABSENT, UnresolvedVariable, item_label, item_scope, render, render_all
 
 DONE = ("Succeeded", "Failed", "Error")
+_PURE_REFERENCE = re.compile(r"{{\s*(tasks\.[^{}]+?)\s*}}")
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
@@ -193,12 +194,15 @@ class Emulator:
                 raise EmulationError(f"template '{template_name}' does not exist")
             scope = {**self.scope, **extra_scope}
             for param in (tmpl.get("inputs") or {}).get("parameters") or []:
-                if param["name"] in arguments:
+                if arguments.get(param["name"], ABSENT) != ABSENT:
                     value = arguments[param["name"]]
                 elif "value" in param:
                     value = render(str(param["value"]), scope)
                 elif "default" in param:
                     value = str(param["default"])
+                elif param["name"] in arguments:  # common/util.go ProcessArgs ~line 219
+                    raise EmulationError(f"inputs.parameters.{param['name']}: argument references an absent "
+                                         f"optional (skipped/omitted node output with no default)")
                 else:
                     raise EmulationError(f"inputs.parameters.{param['name']} was not supplied")
                 scope[f"inputs.parameters.{param['name']}"] = value
@@ -322,7 +326,7 @@ class Emulator:
                     elif not gate.stopped.is_set():
                         started.add(name)
                         running += 1
-                        task_scope = {**scope, **_task_outputs(results)}
+                        task_scope = {**scope, **_task_outputs(results, self.templates)}
                         threading.Thread(target=launch, args=(name, task_scope), daemon=True).start()
                 if running == 0:
                     break
@@ -340,7 +344,7 @@ class Emulator:
         if node.phase == "Succeeded":
             # a DAG's outputs come from its tasks' (executeDAG ~line 393, getTemplateOutputsFromScope
             # operator.go ~line 3455): valueFrom.parameter names a variable, valueFrom.default stands in
-            outputs_scope = {**scope, **_task_outputs(results)}
+            outputs_scope = {**scope, **_task_outputs(results, self.templates)}
             for param in (tmpl.get("outputs") or {}).get("parameters") or []:
                 source = param.get("valueFrom") or {}
                 try:
@@ -356,8 +360,12 @@ class Emulator:
                 raise EmulationError(f"task '{task['name']}' uses '{key}', which the emulator does not emulate")
 
         def arguments(item_vars: dict[str, str]) -> dict[str, str]:
+            # an argument that is only a reference to an absent optional is passed on as absent, so that the
+            # input's own default applies (dag.go resolveDependencyReferences ~line 822, markAbsentOptionalArgs)
             params = (task.get("arguments") or {}).get("parameters") or []
-            return {p["name"]: render(str(p.get("value", "")), {**scope, **item_vars}) for p in params}
+            pure = {p["name"]: _PURE_REFERENCE.fullmatch(str(p.get("value", ""))) for p in params}
+            return {p["name"]: ABSENT if pure[p["name"]] and scope.get(pure[p["name"]].group(1)) == ABSENT
+                    else render(str(p.get("value", "")), {**scope, **item_vars}) for p in params}
 
         def run_one(item_vars: dict[str, str], name: str) -> NodeRecord | None:
             return gate.run(lambda: self.execute(task["template"], arguments(item_vars), name, {}))
@@ -470,9 +478,13 @@ def _result(record: NodeRecord, what: str) -> bool:
     return record.phase == {"Errored": "Error"}.get(what, what)
 
 
-def _task_outputs(results: dict[str, NodeRecord]) -> dict[str, str]:
+def _task_outputs(results: dict[str, NodeRecord], templates: dict[str, dict]) -> dict[str, str]:
     scope = {}
     for name, r in results.items():
+        if r.phase in ("Skipped", "Omitted"):  # declared outputs: the default, else absent (scope.go ~line 132)
+            for param in ((templates.get(r.template) or {}).get("outputs") or {}).get("parameters") or []:
+                default = (param.get("valueFrom") or {}).get("default")
+                scope[f"tasks.{name}.outputs.parameters.{param['name']}"] = ABSENT if default is None else str(default)
         outputs, result = (r.outputs, r.result) if r.kind != "TaskGroup" else _aggregate(r.children)
         if r.kind == "TaskGroup":
             scope[f"tasks.{name}.outputs.parameters"] = outputs.pop("", "[]")

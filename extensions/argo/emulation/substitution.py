@@ -9,6 +9,11 @@ from typing import Any
 _VAR = re.compile(r"{{\s*([^{}]+?)\s*}}")
 
 
+# The value of a Skipped or Omitted task's output parameter that has no valueFrom.default: an "absent optional"
+# (scope.go addSkippedNodeOutputsToScope ~line 140), which no substitution may use.
+ABSENT = "\x00absent optional\x00"
+
+
 class UnresolvedVariable(ValueError):
     pass
 
@@ -20,6 +25,9 @@ def render(text: str, scope: dict[str, str]) -> str:
             raise UnresolvedVariable(f"expression templates ('{{{{{key}}}}}') are not emulated")
         if key not in scope:
             raise UnresolvedVariable(f"failed to resolve {{{{{key}}}}}")
+        if scope[key] == ABSENT:  # util/template simple_template.go simpleReplaceStrict
+            raise UnresolvedVariable(f"unable to substitute {{{{{key}}}}}: output is an absent optional "
+                                     f"(skipped/omitted node with no default)")
         return scope[key]
 
     return _VAR.sub(repl, text)

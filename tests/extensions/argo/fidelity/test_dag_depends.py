@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+
 import pytest
 
-from .fidelity_support import load, node_messages, node_phases, run_workflow
+from extensions.argo.emulation.expressions import ExpressionError, evaluate, referenced_tasks
+
+from .fidelity_support import load, node_messages, node_phases, pod_stdout, run_workflow
 
 # test/e2e/functional/dag-depends.yaml (functional_test.go TestDAGDepends)
 DAG_DEPENDS = """
@@ -255,3 +260,131 @@ def test_single_dependency_skipped_by_when_is_refused(tmp_path):
     assert node_phases(result)["A"] == "Error"
     assert node_messages(result)["A"] == "task 'A' uses 'when', which the emulator does not emulate"
     assert result.phase == "Error"
+
+
+# test/e2e/functional/dag-omitted-output-ref.yaml (functional_test.go TestDAGOmittedOutputRef)
+DAG_OMITTED_OUTPUT_REF = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: dag-omitted-output-ref-
+spec:
+  entrypoint: main
+  templates:
+    - name: main
+      dag:
+        tasks:
+          - name: stage-a
+            template: stage-a
+          - name: stage-b
+            template: stage-b
+            depends: "stage-a.Failed"
+          - name: stage-c
+            template: stage-c
+            depends: "stage-a && (stage-b || stage-b.Omitted)"
+            arguments:
+              parameters:
+                - name: message-from-a
+                  value: "{{tasks.stage-a.outputs.parameters.output-message}}"
+                - name: message-from-b
+                  value: "{{tasks.stage-b.outputs.parameters.output-message}}"
+    - name: stage-a
+      outputs:
+        parameters:
+          - name: output-message
+            valueFrom:
+              path: /tmp/output.txt
+      container:
+        image: argoproj/argosay:v2
+        args: ["echo", "hello from stage A", "/tmp/output.txt"]
+    - name: stage-b
+      outputs:
+        parameters:
+          - name: output-message
+            valueFrom:
+              path: /tmp/output.txt
+      container:
+        image: argoproj/argosay:v2
+        args: ["echo", "hello from stage B", "/tmp/output.txt"]
+    - name: stage-c
+      inputs:
+        parameters:
+          - name: message-from-a
+          - name: message-from-b
+      container:
+        image: argoproj/argosay:v2
+        args: ["echo", "stage-c received: [{{inputs.parameters.message-from-a}}] and [{{inputs.parameters.message-from-b}}]"]
+"""
+
+
+def test_dag_omitted_output_ref(tmp_path):
+    """functional_test.go TestDAGOmittedOutputRef: an output of the Omitted stage-b, with no default on
+    either side, is an absent optional (scope.go addSkippedNodeOutputsToScope ~line 140): stage-c is Error
+    ('absent optional', common/util.go ProcessArgs ~line 219) and so is the workflow."""
+    result = run_workflow(tmp_path, DAG_OMITTED_OUTPUT_REF)
+    phases = node_phases(result)
+    assert result.phase == "Error"
+    assert (phases["stage-a"], phases["stage-b"], phases["stage-c"]) == ("Succeeded", "Omitted", "Error")
+    assert "absent optional" in node_messages(result)["stage-c"]
+
+
+def test_dag_omitted_output_ref_with_consumer_default(tmp_path):
+    """The same workflow with a default on stage-c's input (as functional_test.go
+    TestDAGSkippedConsumerInputDefault does for a Skipped producer): the argument that is purely the absent
+    reference is dropped and the input's default applies (dag.go resolveDependencyReferences ~line 822)."""
+    manifest = load(DAG_OMITTED_OUTPUT_REF)
+    manifest["spec"]["templates"][3]["inputs"]["parameters"][1]["default"] = "fallback"
+    result = run_workflow(tmp_path, manifest)
+    assert result.phase == "Succeeded"
+    assert pod_stdout(result, "stage-c") == "stage-c received: [hello from stage A] and [fallback]\n"
+
+
+# workflow/common/ancestry_test.go TestGetTaskDependenciesFromDepends: each depends with the tasks it names and
+# the expanded logic Argo evaluates (a bare name is "Succeeded || Skipped || Daemoned")
+EXPANSIONS = [
+    ("(task-1 || task-2.Succeeded) && !task-3.Succeeded",
+     "((task-1.Succeeded || task-1.Skipped || task-1.Daemoned) || task-2.Succeeded) && !task-3.Succeeded"),
+    ("(task-1 || task-2.AnySucceeded) && !task-3.Succeeded",
+     "((task-1.Succeeded || task-1.Skipped || task-1.Daemoned) || task-2.AnySucceeded) && !task-3.Succeeded"),
+    ("(task-1||(task-2.Succeeded || task-2.Failed))&&!task-3.Failed",
+     "((task-1.Succeeded || task-1.Skipped || task-1.Daemoned)||(task-2.Succeeded || task-2.Failed))&&!task-3.Failed"),
+    ("(task-1 || task-1.Succeeded) && !task-1.Failed",
+     "((task-1.Succeeded || task-1.Skipped || task-1.Daemoned) || task-1.Succeeded) && !task-1.Failed"),
+    ("task-1.Succeeded && task-1.AnySucceeded", "task-1.Succeeded && task-1.AnySucceeded"),
+]
+PHASES = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
+
+
+@pytest.mark.parametrize("depends,expanded", EXPANSIONS)
+def test_depends_expansion(depends, expanded):
+    """ancestry_test.go TestGetTaskDependenciesFromDepends: the tasks named, and the same truth value as
+    Argo's expanded logic for every combination of the tasks' phases (the Go test compares the text)."""
+    names = sorted(set(re.findall(r"task-\d", expanded)))
+    assert sorted(referenced_tasks(depends)) == names
+    python = re.sub(r"(task-\d)\.(\w+)", r"result('\1', '\2')", expanded)
+    python = python.replace("&&", " and ").replace("||", " or ").replace("!", " not ")
+    for combination in itertools.product(PHASES, repeat=len(names)):
+        state = dict(zip(names, combination))
+
+        def result(task, what):
+            if what == "AnySucceeded":  # a stand-in loop whose one iteration has the task's phase
+                return state[task] == "Succeeded"
+            return state[task] == {"Errored": "Error"}.get(what, what)
+
+        assert evaluate(depends, result) is eval(python, {"result": result}), (depends, state)
+
+
+@pytest.mark.parametrize("depends", [
+    "(task-1 || task-2.Succeeded) && !task-3",
+    "((task-1.Succeeded || task-1.Failed) || task-2.Succeeded) && !task-3.Skipped && task-2.Failed || task-6.Succeeded",
+    "((task-1.Succeeded || task-1.Omitted) || task-2.Succeeded) && !task-3.Skipped && task-2.Failed || task-6.Succeeded",
+])
+def test_valid_task_results(depends):
+    """ancestry_test.go TestValidateTaskResults: these depends are valid."""
+    evaluate(depends, lambda task, what: True)
+
+
+def test_invalid_task_result():
+    """ancestry_test.go TestValidateTaskResults: 'task-1.DoeNotExist' is not a task result."""
+    with pytest.raises(ExpressionError, match="unknown result 'DoeNotExist'"):
+        evaluate("(task-1.DoeNotExist || task-2.Succeeded)", lambda task, what: True)
