@@ -221,7 +221,7 @@ class Emulator:
                 node.phase = "Succeeded"
             else:
                 raise EmulationError(f"template '{template_name}' is of a type the emulator does not run "
-                                     f"(only container, dag and suspend)")
+                                     f"(only container, script, dag and suspend)")
         except (EmulationError, UnresolvedVariable, ExpressionError) as exc:
             node.phase, node.message = "Error", str(exc)
         node.finished = time.time()
@@ -313,21 +313,30 @@ class Emulator:
                                                     phase="Omitted", message=message))
             started.add(name)
 
+        def schedule() -> bool:  # one pass over the ready tasks; True if a task was omitted
+            nonlocal running
+            omitted = False
+            for name in tasks:
+                if name in started or any(d not in results for d in deps[name]):
+                    continue
+                if self.shut_down():
+                    omit(name, "not scheduled")
+                    omitted = True
+                elif logic[name] and not evaluate(logic[name], lambda task, what: _result(results[task], what)):
+                    # dag.go executeDAGTask ~line 597: the task's node is Omitted with this message
+                    omit(name, "omitted: depends condition not met")
+                    omitted = True
+                elif not gate.stopped.is_set():
+                    started.add(name)
+                    running += 1
+                    task_scope = {**scope, **_task_outputs(results, self.templates)}
+                    threading.Thread(target=launch, args=(name, task_scope), daemon=True).start()
+            return omitted
+
         with changed:
             while True:
-                for name, t in tasks.items():
-                    if name in started or any(d not in results for d in deps[name]):
-                        continue
-                    if self.shut_down():
-                        omit(name, "not scheduled")
-                    elif logic[name] and not evaluate(logic[name], lambda task, what: _result(results[task], what)):
-                        # dag.go executeDAGTask ~line 597: the task's node is Omitted with this message
-                        omit(name, "omitted: depends condition not met")
-                    elif not gate.stopped.is_set():
-                        started.add(name)
-                        running += 1
-                        task_scope = {**scope, **_task_outputs(results, self.templates)}
-                        threading.Thread(target=launch, args=(name, task_scope), daemon=True).start()
+                while schedule():  # an omitted task may make others ready at once
+                    pass
                 if running == 0:
                     break
                 changed.wait(timeout=1.0)

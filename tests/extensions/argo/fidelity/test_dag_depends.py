@@ -163,9 +163,14 @@ spec:
 """
 
 
-def test_depends_on_omitted(tmp_path):
-    """dag_test.go TestEvaluateDependsLogicWhenTaskOmitted: a task depending on A.Omitted runs."""
-    result = run_workflow(tmp_path, DEPENDS_ON_OMITTED)
+@pytest.mark.parametrize("order", ["as written", "reversed"])
+def test_depends_on_omitted(tmp_path, order):
+    """dag_test.go TestEvaluateDependsLogicWhenTaskOmitted: a task depending on A.Omitted runs, wherever it
+    is listed (Argo walks each target's dependencies, dag.go executeDAGTask ~line 590)."""
+    manifest = load(DEPENDS_ON_OMITTED)
+    if order == "reversed":
+        manifest["spec"]["templates"][0]["dag"]["tasks"].reverse()
+    result = run_workflow(tmp_path, manifest)
     phases = node_phases(result)
     assert phases["A"] == "Omitted" and phases["B"] == "Succeeded"
     # the only leaf, B, succeeded: the handled failure does not fail the DAG (assessDAGPhase, dag.go ~line 140)

@@ -337,3 +337,124 @@ def test_parameter_aggregation_dag_with_retry(tmp_path):
     assert root.phase == "Succeeded"
     assert root.outputs == {"dummy-dag-output": '["1","2","3"]'}
     assert json.loads(root.outputs["dummy-dag-output"]) == ["1", "2", "3"]
+
+
+# workflow/controller/dag_test.go dagOutputsReferTaskAggregatedOuputs (TestDAGReferTaskAggregatedOutputs), its
+# spec (the Go test carries the status of a finished run)
+DAG_OUTPUTS_REFER_TASK_AGGREGATED_OUTPUTS = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: parameter-aggregation-dag-h8b82
+spec:
+  entrypoint: parameter-aggregation
+  templates:
+  -
+    dag:
+      tasks:
+      - arguments:
+          parameters:
+          - name: num
+            value: '{{item}}'
+        name: odd-or-even
+        template: odd-or-even
+        withItems:
+        - 1
+        - 2
+    inputs: {}
+    metadata: {}
+    name: parameter-aggregation
+    outputs:
+      parameters:
+      - name: dag-nums
+        valueFrom:
+          parameter: '{{tasks.odd-or-even.outputs.parameters.num}}'
+      - name: dag-evenness
+        valueFrom:
+          parameter: '{{tasks.odd-or-even.outputs.parameters.evenness}}'
+  -
+    container:
+      args:
+      - |
+        sleep 1 &&
+        echo {{inputs.parameters.num}} > /tmp/num &&
+        if [ $(({{inputs.parameters.num}}%2)) -eq 0 ]; then
+          echo "even" > /tmp/even;
+        else
+          echo "odd" > /tmp/even;
+        fi
+      command:
+      - sh
+      - -c
+      image: alpine:3.23
+      name: ""
+      resources: {}
+    inputs:
+      parameters:
+      - name: num
+    metadata: {}
+    name: odd-or-even
+    outputs:
+      parameters:
+      - name: num
+        valueFrom:
+          path: /tmp/num
+      - name: evenness
+        valueFrom:
+          path: /tmp/even
+"""
+
+
+def test_dag_refers_to_task_aggregated_outputs(tmp_path):
+    """dag_test.go TestDAGReferTaskAggregatedOutputs: the DAG's outputs are the loop's aggregated outputs,
+    in item order, each value less its trailing newline (executor.go SaveParameters ~line 780):
+    ["1","2"] and ["odd","even"]."""
+    result = run_workflow(tmp_path, DAG_OUTPUTS_REFER_TASK_AGGREGATED_OUTPUTS)
+    assert result.phase == "Succeeded"
+    assert result.node(result.name).outputs == {"dag-nums": '["1","2"]', "dag-evenness": '["odd","even"]'}
+
+
+# test/e2e/functional/loops-empty-param.yaml (functional_test.go TestLoopEmptyParam)
+LOOPS_EMPTY_PARAM = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: loops-param-result-
+spec:
+  entrypoint: loop-param-result-example
+  templates:
+  - name: loop-param-result-example
+    steps:
+    - - name: generate
+        template: gen-number-list
+    - - name: sleep
+        template: sleep-n-sec
+        arguments:
+          parameters:
+          - name: seconds
+            value: "{{item}}"
+        withParam: "{{steps.generate.outputs.result}}"
+
+  - name: gen-number-list
+    script:
+      image: argoproj/argosay:v2
+      args: ["echo", "[]"]
+
+  - name: sleep-n-sec
+    inputs:
+      parameters:
+      - name: seconds
+    container:
+      image: argoproj/argosay:v1
+      command: [sh, -c]
+      args: ["echo sleeping for {{inputs.parameters.seconds}} seconds; sleep {{inputs.parameters.seconds}}; echo done"]
+"""
+
+
+def test_steps_templates_are_refused(tmp_path):
+    """functional_test.go TestLoopEmptyParam (test/e2e/functional/loops-empty-param.yaml) is the steps twin of
+    TestDAGEmptyParam. The emulator does not run steps templates: the workflow is Error with one line."""
+    result = run_workflow(tmp_path, LOOPS_EMPTY_PARAM)
+    assert result.phase == "Error"
+    assert result.message == ("template 'loop-param-result-example' is of a type the emulator does not run "
+                              "(only container, script, dag and suspend)")
