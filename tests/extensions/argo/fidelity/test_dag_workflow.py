@@ -520,3 +520,52 @@ def test_task_level_on_exit_is_refused(tmp_path):
     result = run_workflow(tmp_path, EXIT_HANDLER_DAG_LEVEL)
     assert node_messages(result)["A"] == "task 'A' uses 'onExit', which the emulator does not emulate"
     assert node_phases(result)["A"] == "Error" and node_phases(result)["B"] == "Omitted"
+
+
+# workflow/controller/operator_test.go dagTemplateParallelismLimit (TestDAGTemplateParallelismLimit)
+DAG_TEMPLATE_PARALLELISM_LIMIT = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: dag-parallelism-limit
+spec:
+  entrypoint: dag-parallelism-limit
+  templates:
+  - name: dag-parallelism-limit
+    parallelism: 2
+    dag:
+      tasks:
+      - name: a
+        template: sleep
+      - name: b
+        template: sleep
+      - name: c
+        template: sleep
+      - name: d
+        template: sleep
+      - name: e
+        template: sleep
+  - name: sleep
+    container:
+      image: alpine:3.23
+      command: [sh, -c, sleep 10]
+"""
+
+
+def test_dag_template_parallelism_limit(tmp_path):
+    """operator_test.go TestDAGTemplateParallelismLimit: the DAG template's parallelism 2 lets two of its five
+    tasks run at once (Argo's test counts two pods, twice). The pods print when they start and end, with a
+    0.3 s sleep instead of 10 s: at most two overlap, and two do."""
+    manifest = load(DAG_TEMPLATE_PARALLELISM_LIMIT)
+    manifest["spec"]["templates"][1]["container"]["command"] = ["sh", "-c", "date +%s.%N; sleep 0.3; date +%s.%N"]
+    result = run_workflow(tmp_path, manifest)
+    assert result.phase == "Succeeded"
+    events = []
+    for task in "abcde":
+        start, end = map(float, stdout(result, task).split())
+        events += [(start, 1), (end, -1)]
+    running = peak = 0
+    for _, delta in sorted(events):
+        running += delta
+        peak = max(peak, running)
+    assert peak == 2
