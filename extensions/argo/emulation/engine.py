@@ -6,12 +6,13 @@ Rules follow Argo v4 (workflow/controller/dag.go, operator.go, retry handling):
   expression is false the task is Omitted.
 * ``withParam`` must be a JSON list ("withParam value could not be parsed as a JSON list"); an empty
   list makes the task Skipped ("Skipped, empty params"). A loop's phase is Succeeded, or the phase of
-  its last failed child; its outputs are JSON lists of the children's outputs.
-* A DAG's phase is decided by its leaf tasks: walking from the roots, each node passes on its phase if
-  it completed (Succeeded, Failed, Error), else the phase it inherited; a leaf Failed or Errored by
-  that walk fails the DAG. Every ready task starts at once: in Argo v4 ``failFast`` is read only when
-  assessing the phase (it lets a DAG be declared failed before all its leaves exist), and ready tasks
-  are scheduled in the same pass before that, so a failure never stops a ready handler.
+  its last failed child; its outputs aggregate its Succeeded children's (processAggregateNodeOutputs).
+* A DAG's phase is decided by its leaf tasks (or ``dag.target``): walking from the roots, each node
+  passes on its phase if it completed (Succeeded, Failed, Error), else the phase it inherited; a leaf
+  Failed or Errored by that walk fails the DAG. Every ready task starts at once: in Argo v4
+  ``dag.failFast`` is read only when assessing the phase (it lets a DAG be declared failed before all
+  its leaves exist), and ready tasks are scheduled in the same pass before that, so a failure never
+  stops a ready handler. The template's own ``failFast: true`` does stop new children (checkParallelism).
 * ``retryStrategy.limit`` N allows N retries; ``retryPolicy`` defaults to OnFailure (Errors are not
   retried); backoff ``duration * factor^n``, never past ``maxDuration`` from the first attempt.
 * ``activeDeadlineSeconds`` kills a pod (Failed); the workflow's deadline stops everything, and the
@@ -286,6 +287,20 @@ class Emulator:
             for d in deps[name]:
                 if d not in tasks:
                     raise EmulationError(f"task '{name}' depends on '{d}', which is not a task of this dag")
+        targets = render(str(dag["target"]), scope).split() if dag.get("target") else None
+        if targets:
+            # dag.go executeDAG ~line 300: only the targets and the tasks they depend on run, and the targets
+            # are the tasks whose phases decide the DAG's
+            keep: set[str] = set()
+            stack = list(targets)
+            while stack:
+                name = stack.pop()
+                if name not in tasks:
+                    raise EmulationError(f"dag target '{name}' is not a task of this dag")
+                if name not in keep:
+                    keep.add(name)
+                    stack.extend(deps[name])
+            tasks = {n: t for n, t in tasks.items() if n in keep}
         gate = _Gate(tmpl)
         results: dict[str, NodeRecord] = {}
         started: set[str] = set()
@@ -349,7 +364,7 @@ class Emulator:
         else:
             # dag.go marks the DAG's phase without a message (executeDAG ~line 375), and the workflow's message
             # is its root node's (operator.go ~line 541)
-            node.phase = _dag_phase(tasks, deps, results, dag.get("failFast") is not False)
+            node.phase = _dag_phase(tasks, deps, results, dag.get("failFast") is not False, targets)
         if node.phase == "Succeeded":
             # a DAG's outputs come from its tasks' (executeDAG ~line 393, getTemplateOutputsFromScope
             # operator.go ~line 3455): valueFrom.parameter names a variable, valueFrom.default stands in
@@ -534,13 +549,15 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)  # as Go's json.Marshal: compact
 
 
-def _dag_phase(tasks: dict, deps: dict[str, list[str]], results: dict[str, NodeRecord], fail_fast: bool) -> str:
-    """Argo's assessDAGPhase: only leaf tasks decide; omitted nodes inherit their branch's last phase."""
+def _dag_phase(tasks: dict, deps: dict[str, list[str]], results: dict[str, NodeRecord], fail_fast: bool,
+               targets: list[str] | None = None) -> str:
+    """Argo's assessDAGPhase: only leaf tasks (or the dag's targets) decide; omitted nodes inherit their
+    branch's last phase."""
     dependents: dict[str, list[str]] = {n: [] for n in tasks}
-    for name, ds in deps.items():
-        for d in ds:
+    for name in tasks:
+        for d in deps[name]:
             dependents[d].append(name)
-    leaves = {n: "" for n in tasks if not dependents[n]}
+    leaves = {n: "" for n in (targets or [n for n in tasks if not dependents[n]])}
     queue = deque((n, "Succeeded") for n in tasks if not deps[n])
     seen: set[tuple[str, str]] = set()
     while queue:

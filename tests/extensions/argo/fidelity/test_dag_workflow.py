@@ -569,3 +569,69 @@ def test_dag_template_parallelism_limit(tmp_path):
         running += delta
         peak = max(peak, running)
     assert peak == 2
+
+
+# examples/dag-targets.yaml (examples_test.go TestExampleWorkflows; test/e2e/functional/dag-targets.yaml links to it)
+DAG_TARGETS = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: dag-target-
+spec:
+  entrypoint: dag-target
+  arguments:
+    parameters:
+    - name: target
+      value: E
+
+  templates:
+  - name: dag-target
+    dag:
+      target: "{{workflow.parameters.target}}"
+
+      tasks:
+      - name: A
+        template: echo
+        arguments:
+          parameters: [{name: message, value: A}]
+      - name: B
+        depends: "A"
+        template: echo
+        arguments:
+          parameters: [{name: message, value: B}]
+      - name: C
+        depends: "A"
+        template: echo
+        arguments:
+          parameters: [{name: message, value: C}]
+      - name: D
+        depends: "B && C"
+        template: echo
+        arguments:
+          parameters: [{name: message, value: D}]
+      - name: E
+        depends: "C"
+        template: echo
+        arguments:
+          parameters: [{name: message, value: E}]
+
+  - name: echo
+    inputs:
+      parameters:
+      - name: message
+    container:
+      image: busybox
+      command: [echo, "{{inputs.parameters.message}}"]
+"""
+
+
+def test_example_dag_targets(tmp_path):
+    """examples_test.go TestExampleWorkflows + examples/dag-targets.yaml: only the target E and what it
+    depends on (A, C) run; with the example's `-p target="B E"`, B joins them (dag.go executeDAG ~line 300).
+    Tasks outside get no node."""
+    result = run_workflow(tmp_path / "E", DAG_TARGETS)
+    assert result.phase == "Succeeded"
+    assert node_phases(result) == {result.name: "Succeeded", "A": "Succeeded", "C": "Succeeded", "E": "Succeeded"}
+    result = run_workflow(tmp_path / "BE", DAG_TARGETS, parameters={"target": "B E"})
+    assert result.phase == "Succeeded"
+    assert sorted(node_phases(result)) == sorted([result.name, "A", "B", "C", "E"])
