@@ -13,10 +13,12 @@ Rules follow Argo v4 (workflow/controller/dag.go, operator.go, retry handling):
   ``dag.failFast`` is read only when assessing the phase (it lets a DAG be declared failed before all
   its leaves exist), and ready tasks are scheduled in the same pass before that, so a failure never
   stops a ready handler. The template's own ``failFast: true`` does stop new children (checkParallelism).
-* ``retryStrategy.limit`` N allows N retries; ``retryPolicy`` defaults to OnFailure (Errors are not
-  retried); backoff ``duration * factor^n``, never past ``maxDuration`` from the first attempt.
-* ``activeDeadlineSeconds`` kills a pod (Failed); the workflow's deadline stops everything, and the
-  exit handler still runs with ``{{workflow.status}}``.
+* A template with a retry strategy (its own, else ``spec.retryStrategy``; a DAG's too) is a Retry node
+  whose children ``name(0)``, ``name(1)``, ... are the attempts; processNodeRetries decides in Argo's
+  order (workflow deadline, backoff/maxDuration, retryPolicy, limit, expression) with Argo's messages.
+* ``activeDeadlineSeconds`` on a container template kills its pod (Failed, the kubelet's message); past
+  the workflow's deadline running pods are killed and ready tasks' pods fail at once ("Step exceeded its
+  deadline"), and the exit handler still runs with ``{{workflow.status}}``.
 * ``parallelism`` on a DAG template limits its running children; ``spec.parallelism`` (and
   ``max_pods``) limits running pods.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import threading
 import time
@@ -36,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from .expressions import ExpressionError, evaluate, referenced_tasks
-from .pods import PodOutcome, PodRunner, PodSetupError
+from .pods import PodRunner, PodSetupError
+from .expr import ExprError, evaluate_retry
 from .substitution import ABSENT, UnresolvedVariable, item_label, item_scope, render, render_all
 
 DONE = ("Succeeded", "Failed", "Error")
@@ -75,6 +79,8 @@ class NodeRecord:
     result: str | None = None
     children: list["NodeRecord"] = field(default_factory=list)
     log: Path | None = None
+    exit_code: str | None = None  # outputs.exitCode: the main container's, as a string
+    waits: list[float] = field(default_factory=list)  # a Retry node's backoff before each retry (unscaled seconds)
 
     @property
     def duration(self) -> float:
@@ -142,6 +148,7 @@ class Emulator:
                               secrets=secrets or {}, max_pods=max(1, limit))
         deadline = spec.get("activeDeadlineSeconds")
         self.deadline = time.monotonic() + float(deadline) if deadline is not None else None
+        self.deadline_at = time.time() + float(deadline) if deadline is not None else 0.0
         self.nodes: list[NodeRecord] = []
         self._lock = threading.Lock()
 
@@ -153,9 +160,8 @@ class Emulator:
                      if k.startswith("workflow.parameters.")}
         started = time.time()
         root = self.execute(self.entrypoint, arguments, self.name, {})
+        # the workflow's phase and message are its root node's (operator.go ~lines 446-455, ~541), after a deadline too
         phase, message = root.phase, root.message
-        if self.shut_down():
-            phase, message = "Failed", "Step exceeded its deadline"
         if self.on_exit:
             self.deadline = None  # the exit handler runs after a deadline too
             exit_node = self.execute(self.on_exit, arguments, f"{self.name}.onExit", self._exit_scope(phase, started))
@@ -207,72 +213,142 @@ class Emulator:
                 else:
                     raise EmulationError(f"inputs.parameters.{param['name']} was not supplied")
                 scope[f"inputs.parameters.{param['name']}"] = value
-            if kind == "Pod":
-                self.run_container(_as_container(tmpl), scope, node)
-                for param in (tmpl.get("outputs") or {}).get("parameters") or []:
-                    if "value" in param and node.phase == "Succeeded":  # kept as given (executor.go ~line 748)
-                        node.outputs[param["name"]] = render(str(param["value"]), scope)
-            elif kind == "DAG":
-                self.run_dag(tmpl, scope, node)
-            elif kind == "Suspend":
-                duration = (tmpl["suspend"] or {}).get("duration")
-                if duration is None:
-                    raise EmulationError("a suspend without duration waits for a person: not emulated")
-                time.sleep(seconds(render(str(duration), scope)))
-                node.phase = "Succeeded"
+            # the template's retry strategy, else the workflow's (operator.go retryStrategy ~line 4475): the node is then
+            # a Retry node whose children "<node>(0)", "<node>(1)", ... are the attempts, for any template type, a DAG
+            # too (executeTemplate ~lines 2446-2538)
+            retry = tmpl.get("retryStrategy") or self.retry_strategy
+            if retry is not None and kind != "Unknown":
+                node.kind = "Retry"
+                self.run_retries(tmpl, kind, retry, scope, node)
             else:
-                raise EmulationError(f"template '{template_name}' is of a type the emulator does not run "
-                                     f"(only container, script, dag and suspend)")
-        except (EmulationError, UnresolvedVariable, ExpressionError) as exc:
+                self.run_body(tmpl, kind, scope, node)
+        except (EmulationError, UnresolvedVariable, ExpressionError, ExprError) as exc:
             node.phase, node.message = "Error", str(exc)
         node.finished = time.time()
         return node
 
-    def run_container(self, tmpl: dict, scope: dict[str, str], node: NodeRecord) -> None:
-        # the template's retry strategy, else the workflow's (operator.go, retryStrategy(): ~line 4475)
-        retry = tmpl.get("retryStrategy") or self.retry_strategy
-        limit = int(render(str(retry.get("limit", 0)), scope)) if retry else 0
-        policy = (retry or {}).get("retryPolicy") or ("Always" if (retry or {}).get("expression") else "OnFailure")
-        backoff = (retry or {}).get("backoff") or {}
-        first = time.monotonic()
-        step_deadline = tmpl.get("activeDeadlineSeconds")
-        last: tuple[PodOutcome, float] | None = None
-        for attempt in range(limit + 1):
-            pod_scope = dict(scope)
-            if retry is not None:
-                # {{retries}} and {{lastRetry.*}} exist only where a retry strategy applies: operator.go,
-                # executeTemplate, inside `if woc.retryStrategy(processedTmpl) != nil` (~2446-2538); before
-                # the first retry lastRetry.exitCode and .duration are "0", .status and .message "".
-                pod_scope.update(retry_scope(attempt, last))
-            pod_name = f"{self.name}-{hashlib.sha1(f'{node.name}/{attempt}'.encode()).hexdigest()[:10]}"
-            pod_scope["pod.name"] = pod_name
-            container = render_all(tmpl["container"], pod_scope)
-            deadlines = [d for d in (self.deadline, time.monotonic() + float(render(str(step_deadline), pod_scope))
-                                     if step_deadline is not None else None) if d is not None]
-            attempt_started = time.monotonic()
-            outcome = self.pods.run(pod_name, container, (tmpl.get("outputs") or {}).get("parameters") or [],
-                                    min(deadlines) if deadlines else None)
-            last = (outcome, time.monotonic() - attempt_started)
-            node.attempts = attempt + 1
-            node.phase, node.message, node.log = outcome.phase, outcome.message, outcome.log
-            node.outputs, node.result = outcome.outputs, outcome.stdout
-            if outcome.phase == "Succeeded" or attempt == limit or self.shut_down():
-                break
-            if not (policy == "Always" or (policy == "OnFailure" and outcome.phase == "Failed")
-                    or (policy in ("OnError", "OnTransientError") and outcome.phase == "Error")):
-                break
-            delay = 0.0
-            if backoff.get("duration"):
-                factor = float(render(str(backoff.get("factor", 1)), scope))
-                delay = seconds(render(str(backoff["duration"]), scope)) * (factor ** attempt)
-                if backoff.get("cap"):
-                    delay = min(delay, seconds(backoff["cap"]))
+    def run_body(self, tmpl: dict, kind: str, scope: dict[str, str], node: NodeRecord,
+                 execution_deadline: float | None = None) -> None:
+        """One attempt of a template: its pod, its DAG or its suspension."""
+        if kind == "Pod":
+            self.run_container(_as_container(tmpl), scope, node, execution_deadline)
+            for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+                if "value" in param and node.phase == "Succeeded":  # kept as given (executor.go ~line 748)
+                    node.outputs[param["name"]] = render(str(param["value"]), scope)
+        elif kind == "DAG":
+            self.run_dag(tmpl, scope, node)
+        elif kind == "Suspend":
+            self.run_suspend(tmpl, scope, node)
+        else:
+            raise EmulationError(f"template '{node.template}' is of a type the emulator does not run "
+                                 f"(only container, script, dag and suspend)")
+
+    def run_suspend(self, tmpl: dict, scope: dict[str, str], node: NodeRecord) -> None:
+        duration = (tmpl["suspend"] or {}).get("duration")
+        if duration is None and self.deadline is None:
+            raise EmulationError("a suspend without duration waits for a person: not emulated")
+        wait = seconds(render(str(duration), scope)) if duration is not None else float("inf")
+        if self.deadline is not None and self.deadline <= time.monotonic() + wait:
+            time.sleep(max(0.0, self.deadline - time.monotonic()))
+            # an active suspend node past the workflow deadline is Failed (operator.go ~lines 1426-1429;
+            # operator_test.go TestSuspendWithDeadline)
+            node.phase, node.message = "Failed", DEADLINE_STEP
+            return
+        time.sleep(wait)
+        node.phase = "Succeeded"
+
+    def run_container(self, tmpl: dict, scope: dict[str, str], node: NodeRecord,
+                      execution_deadline: float | None = None) -> None:
+        """One pod. Past the workflow deadline no pod is created (workflowpod.go ~line 460) and the pending node is
+        Failed (operator.go failNodesWithoutCreatedPodsAfterDeadlineOrShutdown ~lines 1426-1429)."""
+        if self.shut_down():
+            node.phase, node.message = "Failed", DEADLINE_STEP
+            return
+        pod_name = f"{self.name}-{hashlib.sha1(node.name.encode()).hexdigest()[:10]}"
+        scope = {**scope, "pod.name": pod_name}
+        container = render_all(tmpl["container"], scope)
+        # the pod is killed at the earliest of: the template's activeDeadlineSeconds (the kubelet's message), the
+        # workflow's deadline and a retry's backoff.maxDuration (the executor's deadline monitor, executor.go ~line 1490;
+        # workflowpod.go getDeadline ~line 993 and activeDeadlineSeconds ~lines 449-466)
+        deadlines = [(d, message) for d, message in (
+            (self.deadline, DEADLINE_STEP), (execution_deadline, DEADLINE_STEP),
+            (time.monotonic() + float(render(str(tmpl["activeDeadlineSeconds"]), scope))
+             if tmpl.get("activeDeadlineSeconds") is not None else None, DEADLINE_POD)) if d is not None]
+        outcome = self.pods.run(pod_name, container, (tmpl.get("outputs") or {}).get("parameters") or [],
+                                min(deadlines, default=None))
+        node.phase, node.message, node.log, node.attempts = outcome.phase, outcome.message, outcome.log, 1
+        node.outputs, node.result = outcome.outputs, outcome.stdout
+        node.exit_code = None if outcome.exit_code is None else str(outcome.exit_code)
+
+    def run_retries(self, tmpl: dict, kind: str, retry: dict, scope: dict[str, str], node: NodeRecord) -> None:
+        """Attempts as children of the Retry node until one succeeds or processNodeRetries (operator.go ~lines
+        1030-1207) stops; the Retry node takes its last child's phase and outputs (~line 1061, ~line 2437)."""
+        retry = render_all(retry, scope)  # the template is substituted before the retry node is made (~line 2255)
+        limit = None if retry.get("limit") is None else _int(retry["limit"], "retryStrategy.limit")
+        shift = 0.0  # backoff not waited (--backoff-scale): maxDuration is judged on the cluster's clock
+        execution_deadline = None
+        while True:
+            n = len(node.children)
+            child = self._record(NodeRecord(f"{node.name}({n})", node.template, kind, started=time.time()))
+            previous = node.children[-1] if node.children else None
+            node.children.append(child)
+            try:
+                self.run_body(tmpl, kind, {**scope, **retry_scope(n, previous)}, child, execution_deadline)
+            except (EmulationError, UnresolvedVariable, ExpressionError, ExprError) as exc:
+                child.phase, child.message = "Error", str(exc)
+            child.finished = time.time()
+            node.attempts = n + 1
+            node.outputs, node.result, node.log, node.exit_code = child.outputs, child.result, child.log, child.exit_code
+            decision = self._retry_decision(retry, limit, node.children, shift)
+            if isinstance(decision[0], str):
+                node.phase, node.message = decision
+                return
+            wait, until = decision
+            node.waits.append(wait)
+            time.sleep(wait * self.backoff_scale)
+            shift += wait * (1 - self.backoff_scale)
+            execution_deadline = None if until is None else time.monotonic() + until - (time.time() + shift)
+
+    def _retry_decision(self, retry: dict, limit: int | None, children: list[NodeRecord], shift: float) -> tuple:
+        """processNodeRetries in its order: (phase, message) to stop, else (backoff wait, maxDuration deadline)."""
+        last = children[-1]
+        if last.phase not in ("Failed", "Error"):  # ~line 1060
+            return "Succeeded", ""
+        if self.shut_down():  # ~line 1066
+            return last.phase, f"retry exceeded workflow deadline {_go_time(self.deadline_at)}"
+        wait, until = 0.0, None
+        backoff = retry.get("backoff")
+        if backoff is not None:  # ~lines 1077-1150
             if backoff.get("maxDuration"):
-                max_duration = seconds(render(str(backoff["maxDuration"]), scope))
-                if time.monotonic() - first + delay > max_duration:
-                    node.message += " (retry stopped: backoff would pass maxDuration)"
-                    break
-            time.sleep(delay * self.backoff_scale)
+                until = children[0].started + seconds(backoff["maxDuration"])
+                if time.time() + shift > until:
+                    return last.phase, "Max duration limit exceeded"
+            if not backoff.get("duration"):
+                raise EmulationError("no base duration specified for retryStrategy")
+            wait = seconds(backoff["duration"])
+            factor = _int(backoff["factor"], "backoff.factor") if backoff.get("factor") is not None else 0
+            if factor > 0:  # duration * factor^(attempts - 1), an integer factor (intstr.Int32)
+                wait *= factor ** (len(children) - 1)
+            if backoff.get("cap"):
+                wait = min(wait, seconds(backoff["cap"]))
+            if until is not None and last.finished + shift + wait > until:
+                return last.phase, "Backoff would exceed max duration limit"
+            if limit is None or len(children) > limit:  # ~line 1140: no wait when no retry is left (or no limit)
+                wait = 0.0
+        policy = retry.get("retryPolicy") or ("Always" if retry.get("expression") else "OnFailure")  # RetryPolicyActual
+        if policy == "OnTransientError":  # ~line 1162: the node's message judged as a transient error would be
+            retried = {"Failed": _transient(last.message), "Error": _transient(last.message)}
+        elif policy in RETRY_POLICIES:
+            retried = RETRY_POLICIES[policy]
+        else:
+            raise EmulationError(f"{policy} is not a valid RetryPolicy")
+        if not retried[last.phase]:  # ~line 1174
+            return last.phase, last.message
+        if limit is not None and len(children) > limit:  # ~line 1188
+            return last.phase, "No more retries left"
+        if retry.get("expression") and not evaluate_retry(retry["expression"], expression_scope(children)):
+            return last.phase, "retryStrategy.expression evaluated to false"  # ~line 1201
+        return wait, until
 
     # --- DAGs --------------------------------------------------------------------------------------
     def run_dag(self, tmpl: dict, scope: dict[str, str], node: NodeRecord) -> None:
@@ -311,7 +387,7 @@ class Emulator:
             nonlocal running
             try:
                 record = self.run_task(tasks[name], task_scope, f"{node.name}.{name}", gate)
-            except (EmulationError, UnresolvedVariable, ExpressionError) as exc:
+            except (EmulationError, UnresolvedVariable, ExpressionError, ExprError) as exc:
                 record = self._record(NodeRecord(f"{node.name}.{name}", tasks[name].get("template", ""), "Pod",
                                                  phase="Error", message=str(exc)))
             except Exception as exc:  # never leave the scheduler waiting
@@ -334,10 +410,7 @@ class Emulator:
             for name in tasks:
                 if name in started or any(d not in results for d in deps[name]):
                     continue
-                if self.shut_down():
-                    omit(name, "not scheduled")
-                    omitted = True
-                elif logic[name] and not evaluate(logic[name], lambda task, what: _result(results[task], what)):
+                if logic[name] and not evaluate(logic[name], lambda task, what: _result(results[task], what)):
                     # dag.go executeDAGTask ~line 597: the task's node is Omitted with this message
                     omit(name, "omitted: depends condition not met")
                     omitted = True
@@ -355,9 +428,8 @@ class Emulator:
                 if running == 0:
                     break
                 changed.wait(timeout=1.0)
-        if self.shut_down():
-            node.phase, node.message = "Failed", "Step exceeded its deadline"
-        elif gate.stopped.is_set():
+        # past the workflow deadline ready tasks still start, and their pods fail at once (run_container)
+        if gate.stopped.is_set():
             # the template's own failFast: true (operator.go checkParallelism ~lines 3306-3352): once a child pod
             # or DAG has Failed or Errored no further child starts, and when none is active the DAG is Failed
             node.phase, node.message = "Failed", "template has failed or errored children and failFast enabled"
@@ -439,16 +511,66 @@ class Emulator:
         return group
 
 
-def retry_scope(attempt: int, last: "tuple[PodOutcome, float] | None") -> dict[str, str]:
-    """The variables Argo binds for one attempt of a template with a retry strategy (all strings)."""
+def retry_scope(attempt: int, last: NodeRecord | None) -> dict[str, str]:
+    """The variables Argo binds for one attempt of a template with a retry strategy, all strings (operator.go
+    executeTemplate ~lines 2515-2538): before the first retry lastRetry.exitCode and .duration are "0", .status
+    and .message ""."""
     scope = {"retries": str(attempt), "lastRetry.exitCode": "0", "lastRetry.duration": "0",
              "lastRetry.status": "", "lastRetry.message": ""}
     if last is not None:
-        outcome, duration = last
-        scope.update({"lastRetry.exitCode": str(outcome.exit_code if outcome.exit_code is not None else 0),
-                      "lastRetry.duration": str(duration), "lastRetry.status": outcome.phase,
-                      "lastRetry.message": outcome.message})
+        scope.update({"lastRetry.exitCode": last.exit_code or "0", "lastRetry.duration": _seconds_text(last),
+                      "lastRetry.status": last.phase, "lastRetry.message": last.message})
     return scope
+
+
+def expression_scope(children: list[NodeRecord]) -> dict[str, str]:
+    """What retryStrategy.expression sees (buildRetryStrategyLocalScope, operator.go ~line 2149): ``retries`` is
+    the last attempt's number, an exit code that is not known is "-1"."""
+    last = children[-1]
+    return {"retries": str(len(children) - 1), "lastRetry.exitCode": last.exit_code or "-1",
+            "lastRetry.status": last.phase, "lastRetry.duration": _seconds_text(last),
+            "lastRetry.message": last.message}
+
+
+def _seconds_text(node: NodeRecord) -> str:
+    # fmt.Sprint(GetDuration().Seconds()) of times Argo stores to the second (metav1.Time): a whole number
+    return str(max(0, int(node.finished) - int(node.started)))
+
+
+def _int(value: Any, what: str) -> int:
+    try:  # an IntOrString field (intstr.Int32): a number, or a string that is one
+        return int(str(value).strip())
+    except ValueError:
+        raise EmulationError(f"{what} '{value}' is not an integer") from None
+
+
+def _go_time(wall: float) -> str:
+    """A time as Go's time.Time prints it (``%v``), to the second as Argo stores it."""
+    return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(wall))
+
+
+# The messages of an error Argo judges transient (util/errors/errors.go isTransientErr: the checks that read the
+# message only; the others need a Kubernetes API error, which the emulator never has), plus TRANSIENT_ERROR_PATTERN.
+TRANSIENT_MESSAGES = ("unexpected error when reading response body", "stream error when reading response body",
+                      "Connection closed by foreign host", "net/http: TLS handshake timeout", "i/o timeout",
+                      "connection timed out", "connection reset by peer", "http2: client connection lost",
+                      "http2: server sent GOAWAY and closed the connection",
+                      "request did not complete within requested timeout", "connect: connection refused",
+                      "invalid connection", "etcdserver: leader changed", "etcdserver: request timed out",
+                      "etcdserver: too many requests", "client rate limiter Wait returned an error",
+                      "upper: no more rows in")
+
+
+def _transient(message: str) -> bool:
+    pattern = os.environ.get("TRANSIENT_ERROR_PATTERN", "")
+    return any(t in message for t in TRANSIENT_MESSAGES) or bool(pattern and re.search(pattern, message))
+
+
+# retryPolicy -> whether a Failed and an Errored attempt are retried (operator.go processNodeRetries ~lines 1152-1171)
+RETRY_POLICIES = {"Always": {"Failed": True, "Error": True}, "OnError": {"Failed": False, "Error": True},
+                  "OnFailure": {"Failed": True, "Error": False}}
+DEADLINE_STEP = "Step exceeded its deadline"  # the workflow's deadline (exec_control.go ~line 65, executor.go ~1490)
+DEADLINE_POD = "Pod was active on the node longer than the specified deadline"  # the kubelet's, pod activeDeadlineSeconds
 
 
 NOT_EMULATED_TASK_FIELDS = ("when", "withSequence", "continueOn", "templateRef", "hooks", "onExit")
@@ -485,8 +607,10 @@ class _Gate:
             if self.stopped.is_set():
                 return None
             record = start()
-        # getUnsuccessfulChildren counts Pod, Steps and DAG nodes only (node_counters.go ~line 33)
-        if self.fail_fast and record.kind in ("Pod", "DAG") and record.phase in ("Failed", "Error"):
+        # getUnsuccessfulChildren counts Pod, Steps and DAG nodes only (node_counters.go ~line 33), every one in the
+        # boundary: a Retry node's failed attempts too, even when a later one succeeds
+        attempts = record.children if record.kind == "Retry" else [record]
+        if self.fail_fast and any(a.kind in ("Pod", "DAG") and a.phase in ("Failed", "Error") for a in attempts):
             self.stopped.set()
         return record
 

@@ -102,7 +102,9 @@ class PodRunner:
         shutil.copytree(self.project_dir, work, ignore=skip, symlinks=True)
         return work
 
-    def run(self, pod_name: str, container: dict, outputs: list[dict], deadline: float | None) -> PodOutcome:
+    def run(self, pod_name: str, container: dict, outputs: list[dict],
+            deadline: tuple[float, str] | None) -> PodOutcome:
+        """Run the pod; ``deadline`` is (time.monotonic() at which it is killed, the node's message then)."""
         pod_dir = self.state_dir / "pods" / pod_name
         pod_dir.mkdir(parents=True, exist_ok=True)
         tmp = pod_dir / "tmp"
@@ -135,16 +137,21 @@ class PodRunner:
             with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
                 proc = subprocess.Popen([*self.prefix, "--", "/bin/sh", "-c", script, "sh", *argv], stdout=out,
                                         stderr=err, env=env, start_new_session=True)
-                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                timeout = None if deadline is None else max(0.0, deadline[0] - time.monotonic())
                 code = None
                 try:
                     code = proc.wait(timeout=timeout)
-                    message = "" if code == 0 else f"Error (exit code {code})"
+                    if code < 0:  # killed by a signal: a container's exit code is then 128 + the signal
+                        code = 128 - code
+                    # a main container that exits non-zero makes the node Failed with "<container>: <reason> (exit
+                    # code N)", the reason Kubernetes gives being "Error" (operator.go inferFailedReason ~lines
+                    # 1864-1874; e2e cli_test.go TestWorkflowRetryWithRecreatedPVC)
+                    message = "" if code == 0 else f"main: Error (exit code {code})"
                     phase = "Succeeded" if code == 0 else "Failed"
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
-                    phase, message = "Failed", "Pod was active on the node longer than the specified deadline"
+                    phase, message = "Failed", deadline[1]
             stdout = stdout_path.read_bytes()[-RESULT_LIMIT:].decode(errors="replace")
         # the result and each output parameter lose a single trailing newline (executor.go CaptureScriptResult
         # ~line 953, SaveParameters ~line 780)
@@ -163,7 +170,7 @@ class PodRunner:
                         outcome.outputs[param["name"]] = _trim(str(source["default"]))
                     else:
                         return PodOutcome("Error", f"failed to read output parameter '{param['name']}' from {path}",
-                                          outcome.stdout, log=pod_dir)
+                                          outcome.stdout, log=pod_dir, exit_code=code)
         shutil.rmtree(pod_dir / "work", ignore_errors=True)
         return outcome
 

@@ -160,7 +160,7 @@ def test_backoff_stops_at_max_duration(tmp_path):
     m = workflow([sh("never", "exit 1", retryStrategy=retry)], entrypoint="never")
     result = run(tmp_path, m)
     assert result.nodes[0].attempts == 2  # 10 s fits in 15 s, the next 20 s would not
-    assert "maxDuration" in result.nodes[0].message
+    assert result.nodes[0].message == "Backoff would exceed max duration limit"  # operator.go ~line 1136
 
 
 def test_step_deadline_kills_the_pod(tmp_path):
