@@ -129,7 +129,7 @@ class PodRunner:
             binds.append(f"mount --bind {shlex.quote(str(tmp))} /tmp")
             cwd = container.get("workingDir") or str(WORKDIR)
             script = " && ".join(binds) + f" && cd {shlex.quote(cwd)} && exec \"$@\""
-            argv = [*(container.get("command") or []), *(container.get("args") or [])]
+            argv = [str(a) for a in (*(container.get("command") or []), *(container.get("args") or []))]
             if not argv:
                 return PodOutcome("Error", "the container has no command (image entrypoints are not emulated)")
             env["HOME"] = str(tmp)
