@@ -1,9 +1,13 @@
 """The run context: one run's pipeline, services and identity, handed to executors, nodes and tasks.
 
 Data flows one way: CLI -> context -> executor -> node -> task -> run log store / catalog.
+The context is built once per process, from what the command says (which run, retrying which, named
+by the user or not), and is not changed afterwards.
+
 Parameters are scoped: a step at the top reads and writes the run's parameters; a step inside a
-branch reads the run's parameters overlaid with those of every enclosing branch, and writes to its
-innermost branch. Fan-in merges a branch's parameters into the scope around it.
+branch reads the run's parameters overlaid with those of every enclosing branch (its
+``enclosing_branches``), and writes to its innermost branch. Fan-in merges a branch's parameters into
+the scope around it. The executor does every write; the context reads.
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from . import names
 from .datamodel import CodeIdentity, Parameter, StepLog
 from .errors import RunnableError
-from .nodes import MapVariable, Segments, resolve
 from .secrets import SecretRegistry
 
 if TYPE_CHECKING:
@@ -41,16 +44,12 @@ def current() -> "RunContext":
     return _current
 
 
-def enclosing_branches(segments: Segments, map_variable: MapVariable | None) -> list[str]:
-    """Internal names of the branches around a step, outermost first."""
-    return [resolve(segments[:i], map_variable) for i in range(2, len(segments), 2)]
-
-
 class RunContext:
     def __init__(self, *, run_id: str, graph: "Graph", config: "RunnableConfig", executor: "BasePipelineExecutor",
                  run_log_store: "BaseRunLogStore", catalog: "BaseCatalog", secrets: "BaseSecrets",
                  pipeline_file: str | None = None, parameters_file: str | None = None, tag: str = "",
-                 project_dir: Path | None = None, original_run_id: str = "") -> None:
+                 project_dir: Path | None = None, original_run_id: str = "", force_retry: bool = False,
+                 run_id_chosen: bool = False) -> None:
         self.run_id = run_id
         self.graph = graph
         self.config = config
@@ -62,9 +61,9 @@ class RunContext:
         self.parameters_file = parameters_file
         self.tag = tag
         self.project_dir = (project_dir or Path.cwd()).resolve()
-        self.original_run_id = original_run_id
-        self.run_id_chosen = False  # the user named the run (execute/retry --run-id): argo writes it into the manifest
-        self.force_retry = False
+        self.original_run_id = original_run_id  # this run retries that one: what succeeded there is reused
+        self.force_retry = force_retry  # the retry runs even if the pipeline changed since the original run
+        self.run_id_chosen = run_id_chosen  # the user named the run (execute/retry --run-id): argo writes it
         self.secret_registry = SecretRegistry()
         self._code_identities: list[CodeIdentity] | None = None
 
@@ -110,19 +109,6 @@ class RunContext:
         for branch in chain:
             params.update(self.run_log_store.get_branch_log(self.run_id, branch).parameters)
         return params
-
-    def write_parameters(self, chain: list[str], updates: dict[str, Parameter]) -> None:
-        if not updates:
-            return
-        store = self.run_log_store
-        if chain:
-            branch = store.get_branch_log(self.run_id, chain[-1])
-            branch.parameters.update(updates)
-            store.put_branch_log(self.run_id, branch)
-        else:
-            params = store.get_parameters(self.run_id)
-            params.update(updates)
-            store.set_parameters(self.run_id, params)
 
     def load_value(self, param: Parameter) -> Any:
         if param.kind == "object":

@@ -4,17 +4,22 @@
 step, run each step (with its attempts), follow ``next`` or ``on_failure``, open and close parallel
 and map steps. The local executor is this base as it is; the argo executor writes a manifest instead
 of walking the graph, and its pods call :meth:`execute_single_node` and :meth:`fan` one step at a time.
+
+The executor is the one writer of the run log: nodes return what they did (an attempt with its
+catalog entries and metrics, the branches to run, what branches return) and the executor records it.
+An exception that stops a step leaves that step FAIL with the exception in one line, and the run FAIL.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, ClassVar
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
 from . import datamodel as dm
-from .datamodel import RunLog, StepLog
+from .datamodel import BranchLog, RunLog, StepAttempt, StepLog
 from .errors import RunnableError
-from .nodes import BaseNode, BranchRun, MapVariable
+from .nodes import BaseNode, BranchRun, CompositeNode, MapVariable, Outcome
 from .service import BaseService
 
 if TYPE_CHECKING:
@@ -40,6 +45,10 @@ class BasePipelineExecutor(BaseService):
             status=dm.PROCESSING, parameters=parameters, run_config=run_config,
         ))
 
+    def retries_run(self) -> tuple[str, bool] | None:
+        """The run this executor's configuration says to retry, and whether a changed pipeline is allowed."""
+        return None
+
     def describe_run(self, ctx: "RunContext", parameters: dict[str, dm.Parameter]) -> None:
         """Executors that do not run the pipeline here (argo) write what will run it instead."""
         raise NotImplementedError
@@ -49,7 +58,7 @@ class BasePipelineExecutor(BaseService):
         self.start_run(ctx, parameters)
         try:
             status = self.execute_graph(ctx, ctx.graph, {})
-        except RunnableError:  # a mistake found at run time (a map over a non-list): the run failed
+        except Exception:  # a mistake found at run time (a map over a non-list) or a bug: the run failed
             ctx.run_log_store.set_run_status(ctx.run_id, dm.FAIL)
             raise
         finally:
@@ -70,7 +79,8 @@ class BasePipelineExecutor(BaseService):
                                 step=node.name)
         if self.should_skip(ctx, node, map_variable):
             return not self.follow_to_terminal(ctx, node, map_variable, True)
-        step_log = self.execute_node(ctx, node, map_variable, attempt_number=attempt)
+        with self.failing_step(ctx, node, map_variable):
+            step_log = self.execute_node(ctx, node, map_variable, attempt_number=attempt)
         ok = step_log.status == dm.SUCCESS
         final = ok or attempt is None or attempt >= self.attempts_allowed(ctx, node)
         reached_fail = self.follow_to_terminal(ctx, node, map_variable, ok) if final else False
@@ -94,16 +104,15 @@ class BasePipelineExecutor(BaseService):
             ctx.run_log_store.finalize(ctx.run_id)
         return target.type == "fail"
 
-    def fan_out_single(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> list[BranchRun] | None:
+    def fan_out_single(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> list[BranchRun]:
         """A pod's fan-out: open the step; on a mistake found at run time, record and follow the failure."""
-        try:
+        with self.failing_step(ctx, node, map_variable, follow=True):
             return self.fan_out(ctx, node, map_variable)
-        except RunnableError:
-            self.follow_to_terminal(ctx, node, map_variable, False)
-            raise
 
-    def fan_in_single(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> bool:
-        ok = self.fan_in(ctx, node, map_variable) == dm.SUCCESS
+    def fan_in_single(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> bool:
+        """A pod's fan-in: close the step and record the terminal step its outcome leads to, if any."""
+        with self.failing_step(ctx, node, map_variable, follow=True):
+            ok = self.fan_in(ctx, node, map_variable) == dm.SUCCESS
         reached_fail = self.follow_to_terminal(ctx, node, map_variable, ok)
         return ok and not reached_fail
 
@@ -133,49 +142,145 @@ class BasePipelineExecutor(BaseService):
         """Run one step of a graph (a composite step with all its branches); returns its status."""
         if self.should_skip(ctx, node, map_variable):
             return dm.SUCCESS
-        if node.is_composite:
-            return self.execute_composite(ctx, node, map_variable)
-        return self.execute_node(ctx, node, map_variable).status
+        with self.failing_step(ctx, node, map_variable):
+            if node.is_composite:
+                return self.execute_composite(ctx, node, map_variable)  # type: ignore[arg-type]
+            return self.execute_node(ctx, node, map_variable).status
+
+    @contextmanager
+    def failing_step(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
+                     follow: bool = False) -> Iterator[None]:
+        """An exception that stops ``node`` leaves its step log FAIL, saying why in one line, and goes on up.
+
+        ``follow`` (a pod's fan-out or fan-in): the failure is also followed to a terminal step, as a
+        failed step's would be.
+        """
+        try:
+            yield
+        except Exception as exc:
+            message = exc.message if isinstance(exc, RunnableError) else f"{type(exc).__name__}: {exc}"
+            step_log = self.step_log(ctx, node, map_variable)
+            step_log.status = dm.FAIL
+            step_log.message = (message.splitlines() or [""])[0]
+            ctx.run_log_store.put_step_log(ctx.run_id, step_log)
+            if follow:
+                self.follow_to_terminal(ctx, node, map_variable, False)
+            raise
 
     def should_skip(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> bool:
-        """Whether a step is already done: in a retry, a step that succeeded in the original run."""
-        from .retry import reuse
+        """Whether a step is already done: in a retry, a step that succeeded in the original run.
 
-        return reuse(ctx, node, map_variable)
+        Its step log is carried over and what it returned is put back into its scope.
+        """
+        from .retry import reusable
+
+        carried = reusable(ctx, node, map_variable)
+        if carried is None:
+            return False
+        step_log, returned = carried
+        ctx.run_log_store.put_step_log(ctx.run_id, step_log)
+        self.write_parameters(ctx, node.enclosing_branches(map_variable), returned)
+        return True
 
     def execute_node(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
                      attempt_number: int | None = None) -> StepLog:
         """Run a leaf step: every attempt it is allowed (or the one attempt given), each recorded."""
-        internal = node.internal_name(map_variable)
         store = ctx.run_log_store
-        step_log = store.step_log_or_none(ctx.run_id, internal) if attempt_number else None
-        if step_log is None:
-            step_log = ctx.new_step_log(node.name, internal, node.step_type)
+        step_log = self.step_log(ctx, node, map_variable, recorded=bool(attempt_number))
         step_log.status = dm.PROCESSING
         if node.records_start:
             store.put_step_log(ctx.run_id, step_log)
         attempts = [attempt_number] if attempt_number else range(1, node.max_attempts_allowed() + 1)
         for number in attempts:
-            attempt = node.execute(ctx, map_variable, number, step_log)
-            step_log.attempts.append(attempt)
-            step_log.status = attempt.status
-            step_log.message = attempt.message
+            attempt = self.record_attempt(ctx, node, map_variable, step_log, node.execute(ctx, map_variable, number))
             if attempt.status == dm.SUCCESS:
                 break
-            logger.warning("step '%s' attempt %d failed: %s", internal, number, attempt.message)
+            logger.warning("step '%s' attempt %d failed: %s", step_log.internal_name, number, attempt.message)
         store.put_step_log(ctx.run_id, step_log)
         return step_log
 
-    def execute_composite(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> str:
+    def step_log(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
+                 recorded: bool = True) -> StepLog:
+        """The step's log as recorded so far (``recorded``), or a new one."""
+        internal = node.internal_name(map_variable)
+        step_log = ctx.run_log_store.step_log_or_none(ctx.run_id, internal) if recorded else None
+        return step_log or ctx.new_step_log(node.name, internal, node.step_type)
+
+    def record_attempt(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable, step_log: StepLog,
+                       outcome: Outcome) -> StepAttempt:
+        """Record what one attempt produced: its returns into the step's scope, the rest into its step log."""
+        attempt = outcome.attempt
+        step_log.add_data_catalogs(outcome.data_catalog)
+        step_log.user_defined_metrics.update(outcome.metrics)
+        self.write_parameters(ctx, node.enclosing_branches(map_variable), attempt.output_parameters)
+        if outcome.ends_with is not None:
+            self.end_graph(ctx, node, map_variable, outcome.ends_with)
+        step_log.attempts.append(attempt)
+        step_log.status = attempt.status
+        step_log.message = attempt.message
+        return attempt
+
+    def end_graph(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable, status: str) -> None:
+        """A terminal step was reached: the graph it ends (the run, or its branch) takes ``status``."""
+        store = ctx.run_log_store
+        chain = node.enclosing_branches(map_variable)
+        if not chain:
+            store.set_run_status(ctx.run_id, status)
+            return
+        branch = store.get_branch_log(ctx.run_id, chain[-1])
+        branch.status = status  # type: ignore[assignment]
+        store.put_branch_log(ctx.run_id, branch)
+
+    def write_parameters(self, ctx: "RunContext", chain: list[str], updates: dict[str, dm.Parameter]) -> None:
+        """Set parameters in the innermost scope of ``chain`` (the run's own when it is empty)."""
+        if not updates:
+            return
+        store = ctx.run_log_store
+        if chain:
+            branch = store.get_branch_log(ctx.run_id, chain[-1])
+            branch.parameters.update(updates)
+            store.put_branch_log(ctx.run_id, branch)
+        else:
+            params = store.get_parameters(ctx.run_id)
+            params.update(updates)
+            store.set_parameters(ctx.run_id, params)
+
+    def execute_composite(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> str:
         branches = self.fan_out(ctx, node, map_variable)
         self.execute_branches(ctx, branches)
         return self.fan_in(ctx, node, map_variable)
 
-    def fan_out(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> list[BranchRun]:
-        return node.fan_out(ctx, map_variable)
+    def fan_out(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> list[BranchRun]:
+        """Open a composite step: its step log PROCESSING, then a log for each branch not recorded yet."""
+        store = ctx.run_log_store
+        step_log = self.step_log(ctx, node, map_variable)
+        step_log.status = dm.PROCESSING
+        store.put_step_log(ctx.run_id, step_log)
+        runs = node.branch_runs(ctx, map_variable)
+        for run in runs:
+            if store.branch_log_or_none(ctx.run_id, run.internal_name) is None:
+                store.put_branch_log(ctx.run_id, BranchLog(internal_name=run.internal_name, status=dm.CREATED,
+                                                           iteration=run.iteration, parameters=run.parameters))
+        return runs
 
-    def fan_in(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> str:
-        return node.fan_in(ctx, map_variable)
+    def fan_in(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> str:
+        """Close a composite step: it succeeds when every branch did; what they return goes around it."""
+        store = ctx.run_log_store
+        branch_names = [run.internal_name for run in node.branch_runs(ctx, map_variable)]
+        branch_logs = [store.branch_log_or_none(ctx.run_id, b) for b in branch_names]
+        returned = node.gather(ctx, map_variable, branch_logs)  # before the status: a reducer may fail
+        failed = [b for b, log in zip(branch_names, branch_logs) if log is None or log.status != dm.SUCCESS]
+        status = dm.FAIL if failed else dm.SUCCESS
+        step_log = store.get_step_log(ctx.run_id, node.internal_name(map_variable))
+        step_log.status = status  # type: ignore[assignment]
+        step_log.message = f"{len(failed)} of {len(branch_names)} branches did not succeed: " \
+                           f"{', '.join(failed[:5])}{' ...' if len(failed) > 5 else ''}" if failed else ""
+        if not step_log.attempts:
+            step_log.attempts.append(StepAttempt(attempt_number=1).start())
+        step_log.attempts[-1].finish(status, step_log.message)
+        store.put_step_log(ctx.run_id, step_log)
+        self.write_parameters(ctx, node.enclosing_branches(map_variable), returned)
+        return status
 
     def execute_branches(self, ctx: "RunContext", branches: list[BranchRun]) -> None:
         """Run the branches of a parallel or map step (one after another here)."""

@@ -1,14 +1,16 @@
 """The base of every step type (node). Node types are plugins: ``runnable.nodes`` entry points.
 
-A node knows what it is (its fields from the pipeline definition) and how to run itself on a
-:class:`~runnable.context.RunContext`; the executor decides *when* and *where* it runs.
-Leaf nodes implement :meth:`BaseNode.execute`; composite nodes (parallel, map, dag) implement
-:meth:`BaseNode.fan_out` / :meth:`BaseNode.fan_in` and expose their branches.
+A node knows what it is (its fields from the pipeline definition, where it sits, the branches around
+it) and how to run itself on a :class:`~runnable.context.RunContext`; the executor decides *when* and
+*where* it runs, and records what it returns: a node never writes the run log.
+Leaf nodes implement :meth:`BaseNode.execute` (one attempt, returned as an :class:`Outcome`);
+composite nodes (parallel, map, dag) implement :meth:`CompositeNode.branch_runs` and
+:meth:`CompositeNode.gather` and expose their branches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
@@ -18,7 +20,7 @@ from .errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
     from .context import RunContext
-    from .datamodel import StepAttempt, StepLog
+    from .datamodel import BranchLog, DataCatalog, Parameter, StepAttempt
     from .graph import Graph, GraphBuilder
 
 MapVariable = dict[str, int]
@@ -56,11 +58,28 @@ def resolve(segments: Segments, map_variable: MapVariable | None) -> str:
 
 @dataclass
 class BranchRun:
-    """One branch to run: a branch of a parallel step or one iteration of a map step."""
+    """One branch to run: a branch of a parallel step or one iteration of a map step.
+
+    ``iteration`` and ``parameters`` are what its branch log starts with (a map iteration: its index
+    and the item, as ``iterate_as``).
+    """
 
     internal_name: str
     graph: "Graph"
     map_variable: MapVariable
+    iteration: int | None = None
+    parameters: dict[str, "Parameter"] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What one attempt of a leaf step produced; the executor records it in the step's log."""
+
+    attempt: "StepAttempt"
+    data_catalog: list["DataCatalog"] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    #: a terminal step: the status of the graph it ends (the run's, or its branch's)
+    ends_with: str | None = None
 
 
 class BaseNode(BaseModel):
@@ -106,6 +125,10 @@ class BaseNode(BaseModel):
         """The internal name with each map iteration shown as ``{iterate_as}`` (what pods are told)."""
         return names.join(*(str(s) for s in self._segments))
 
+    def enclosing_branches(self, map_variable: MapVariable | None) -> list[str]:
+        """Internal names of the branches around this step, outermost first (its parameter scopes)."""
+        return [resolve(self._segments[:i], map_variable) for i in range(2, len(self._segments), 2)]
+
     @property
     def step_type(self) -> str:
         return self.type
@@ -130,64 +153,32 @@ class BaseNode(BaseModel):
         return out
 
     # --- running -------------------------------------------------------------------------------
-    def execute(self, ctx: "RunContext", map_variable: MapVariable, attempt_number: int,
-                step_log: "StepLog") -> "StepAttempt":
-        """Run one attempt of a leaf step; may add catalog entries and metrics to ``step_log``."""
+    def execute(self, ctx: "RunContext", map_variable: MapVariable, attempt_number: int) -> Outcome:
+        """Run one attempt of a leaf step and say what it produced (the executor records it)."""
         raise NotImplementedError(f"{self.type} steps are not executed directly")
-
-    def fan_out(self, ctx: "RunContext", map_variable: MapVariable) -> list[BranchRun]:
-        raise NotImplementedError(f"{self.type} steps have no branches")
-
-    def fan_in(self, ctx: "RunContext", map_variable: MapVariable) -> str:
-        raise NotImplementedError(f"{self.type} steps have no branches")
 
     def max_attempts_allowed(self) -> int:
         return 1
 
 
 class CompositeNode(BaseNode):
-    """A step made of branches (parallel, map, dag): opened by fan-out, closed by fan-in."""
+    """A step made of branches (parallel, map, dag): opened by fan-out, closed by fan-in.
+
+    The executor records the step and its branch logs; the node says which branches run
+    (:meth:`branch_runs`) and what they return to the scope around the step (:meth:`gather`).
+    """
 
     is_composite: ClassVar[bool] = True
 
-    def open_step(self, ctx: "RunContext", map_variable: MapVariable) -> "StepLog":
-        from .datamodel import PROCESSING
+    def branch_runs(self, ctx: "RunContext", map_variable: MapVariable) -> list[BranchRun]:
+        """The branches of this step in this run, in order; may raise RunnableError for a run-time mistake."""
+        raise NotImplementedError
 
-        internal = self.internal_name(map_variable)
-        step_log = ctx.run_log_store.step_log_or_none(ctx.run_id, internal)
-        if step_log is None:
-            step_log = ctx.new_step_log(self.name, internal, self.step_type)
-        step_log.status = PROCESSING
-        ctx.run_log_store.put_step_log(ctx.run_id, step_log)
-        return step_log
-
-    def close_step(self, ctx: "RunContext", map_variable: MapVariable, branch_names: list[str]) -> tuple[str, list]:
-        """Status of the step from its branches (all must have succeeded); records it."""
-        from .datamodel import FAIL, SUCCESS, StepAttempt
-
-        store = ctx.run_log_store
-        branch_logs = [store.branch_log_or_none(ctx.run_id, b) for b in branch_names]
-        failed = [b for b, log in zip(branch_names, branch_logs) if log is None or log.status != SUCCESS]
-        status = FAIL if failed else SUCCESS
-        step_log = store.get_step_log(ctx.run_id, self.internal_name(map_variable))
-        step_log.status = status  # type: ignore[assignment]
-        step_log.message = f"{len(failed)} of {len(branch_names)} branches did not succeed: " \
-                           f"{', '.join(failed[:5])}{' ...' if len(failed) > 5 else ''}" if failed else ""
-        if not step_log.attempts:
-            step_log.attempts.append(StepAttempt(attempt_number=1).start())
-        step_log.attempts[-1].finish(status, step_log.message)
-        store.put_step_log(ctx.run_id, step_log)
-        return status, branch_logs
-
-    def parent_chain(self, map_variable: MapVariable) -> list[str]:
-        from .context import enclosing_branches
-
-        return enclosing_branches(self.segments, map_variable)
-
-    def merge_branch_parameters(self, ctx: "RunContext", map_variable: MapVariable, branch_logs: list) -> None:
-        """Parallel and dag steps: what each branch set becomes the parameters around the step."""
+    def gather(self, ctx: "RunContext", map_variable: MapVariable,
+               branch_logs: "list[BranchLog | None]") -> "dict[str, Parameter]":
+        """What the branches set becomes the parameters around the step (a later branch wins a name)."""
         updates = {}
         for log in branch_logs:
             if log is not None:
                 updates.update(log.parameters)
-        ctx.write_parameters(self.parent_chain(map_variable), updates)
+        return updates

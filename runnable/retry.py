@@ -68,26 +68,20 @@ def prepare(ctx: "RunContext", original_run_id: str, *, force: bool = False) -> 
     return {k: dm.Parameter.model_validate(v) for k, v in run_config["initial_parameters"].items()}
 
 
-def reuse(ctx: "RunContext", node, map_variable) -> bool:
-    """Carry over a step that succeeded in the original run; False when it has to run."""
+def reusable(ctx: "RunContext", node, map_variable) -> tuple[dm.StepLog, dict[str, dm.Parameter]] | None:
+    """A step that succeeded in the original run: its step log to carry over (marked ``reused``) and what
+    it returned; None when it has to run."""
     if not ctx.original_run_id or node.is_composite or node.is_terminal:
-        return False
-    internal = node.internal_name(map_variable)
-    store = ctx.run_log_store
+        return None
     try:
-        original = store.step_log_or_none(ctx.original_run_id, internal)
+        original = ctx.run_log_store.step_log_or_none(ctx.original_run_id, node.internal_name(map_variable))
     except RunnableError:
-        return False
+        return None
     if original is None or original.status != dm.SUCCESS:
-        return False
-    from .context import enclosing_branches
-
-    carried = original.model_copy(update={"reused": True, "branches": {}})
-    store.put_step_log(ctx.run_id, carried)
+        return None
     done = [a for a in original.attempts if a.status == dm.SUCCESS]
-    if done:
-        ctx.write_parameters(enclosing_branches(node.segments, map_variable), dict(done[-1].output_parameters))
-    return True
+    returned = dict(done[-1].output_parameters) if done else {}
+    return original.model_copy(update={"reused": True, "branches": {}}), returned
 
 
 def initial_parameters_record(parameters: dict[str, dm.Parameter]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Each iteration sees the item as ``iterate_as`` (and every parameter around the step). What the
 iterations return is gathered per name into a list in iteration order, or passed through ``reducer``
 (a dotted path to a function taking that list). Iterations are named by their index, so items of any
-size or shape are fine.
+size or shape are fine. A reducer that cannot be imported, or that raises, fails the step and the run
+with one line naming the step and its ``reducer`` field.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, ClassVar
 from pydantic import field_validator
 
 from runnable import names
-from runnable.datamodel import CREATED, BranchLog, Parameter
+from runnable.datamodel import BranchLog, Parameter
 from runnable.errors import PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BranchRun, CompositeNode, MapSlot
@@ -66,7 +67,7 @@ class MapNode(CompositeNode):
 
     def items(self, ctx, map_variable) -> list[Any]:
         """The list iterated on, as it is at run time."""
-        params = ctx.read_parameters(self.parent_chain(map_variable))
+        params = ctx.read_parameters(self.enclosing_branches(map_variable))
         if self.iterate_on not in params:
             raise PipelineDefinitionError(f"parameter '{self.iterate_on}' does not exist at run time",
                                           file=ctx.pipeline_file, step=self.name, field="iterate_on")
@@ -77,57 +78,42 @@ class MapNode(CompositeNode):
                 file=ctx.pipeline_file, step=self.name, field="iterate_on")
         return items
 
-    def iteration_name(self, map_variable, index: int) -> str:
-        return names.append(self.internal_name(map_variable), str(index))
+    def branch_runs(self, ctx, map_variable) -> list[BranchRun]:
+        internal = self.internal_name(map_variable)
+        return [BranchRun(names.append(internal, str(index)), self._graph, {**map_variable, self.iterate_as: index},
+                          iteration=index, parameters={self.iterate_as: Parameter(kind="json", value=item)})
+                for index, item in enumerate(self.items(ctx, map_variable))]
 
-    def fan_out(self, ctx, map_variable) -> list[BranchRun]:
-        step_log = self.open_step(ctx, map_variable)
-        try:
-            items = self.items(ctx, map_variable)
-        except PipelineDefinitionError as exc:
-            step_log.status = "FAIL"
-            step_log.message = exc.message
-            ctx.run_log_store.put_step_log(ctx.run_id, step_log)
-            raise
-        store = ctx.run_log_store
-        runs = []
-        for index, item in enumerate(items):
-            internal = self.iteration_name(map_variable, index)
-            if store.branch_log_or_none(ctx.run_id, internal) is None:
-                store.put_branch_log(ctx.run_id, BranchLog(
-                    internal_name=internal, status=CREATED, iteration=index,
-                    parameters={self.iterate_as: Parameter(kind="json", value=item)}))
-            runs.append(BranchRun(internal, self._graph, {**map_variable, self.iterate_as: index}))
-        return runs
-
-    def fan_in(self, ctx, map_variable) -> str:
-        count = len(self.items(ctx, map_variable))
-        branch_names = [self.iteration_name(map_variable, i) for i in range(count)]
-        status, logs = self.close_step(ctx, map_variable, branch_names)
-        ctx.write_parameters(self.parent_chain(map_variable), self.gather(ctx, map_variable, logs))
-        return status
-
-    def gather(self, ctx, map_variable, logs: list[BranchLog | None]) -> dict[str, Parameter]:
+    def gather(self, ctx, map_variable, branch_logs: list[BranchLog | None]) -> dict[str, Parameter]:
         """Each returned name as the list of its values in iteration order (or the reducer's result)."""
-        reducer = _import(self.reducer) if self.reducer else None
-        scope = self.parent_chain(map_variable)
-        scope_name = scope[-1] if scope else ""
+        reducer = self._reducer(ctx) if self.reducer else None
+        scope = self.enclosing_branches(map_variable)
+        key = names.append(scope[-1], self.name) if scope else self.internal_name(map_variable)
         gathered: dict[str, Parameter] = {}
         for name in dict.fromkeys(n for node in self._graph.steps.values() for n in node.returns_names()):
-            params = [log.parameters.get(name) if log is not None else None for log in logs]
+            params = [log.parameters.get(name) if log is not None else None for log in branch_logs]
             present = [p for p in params if p is not None]
             if not present:
                 continue
             kind = "object" if any(p.kind == "object" for p in present) else present[0].kind
             values = [ctx.load_value(p) if p is not None else None for p in params]
-            value = reducer(values) if reducer else values
-            gathered[name] = ctx.make_parameter(name, kind, value, names.append(scope_name, self.name)
-                                                if scope_name else self.internal_name(map_variable))
+            if reducer:
+                try:
+                    values = reducer(values)
+                except Exception as exc:  # the user's function: told like a mistake in the step, not a bug
+                    raise self._reducer_error(ctx, f"failed on '{name}'", exc) from exc
+            gathered[name] = ctx.make_parameter(name, kind, values, key)
         return gathered
 
+    def _reducer(self, ctx):
+        import importlib
 
-def _import(dotted: str):
-    import importlib
+        module, _, attr = self.reducer.rpartition(".")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except Exception as exc:  # ImportError, AttributeError, or whatever importing the module raised
+            raise self._reducer_error(ctx, "cannot be imported", exc) from exc
 
-    module, _, attr = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), attr)
+    def _reducer_error(self, ctx, what: str, exc: Exception) -> PipelineDefinitionError:
+        return PipelineDefinitionError(f"reducer '{self.reducer}' {what}: {type(exc).__name__}: {exc}",
+                                       file=ctx.pipeline_file, step=self.name, field="reducer")

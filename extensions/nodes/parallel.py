@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from runnable import names
-from runnable.datamodel import CREATED, BranchLog
 from runnable.graph import Graph
 from runnable.nodes import BranchRun, CompositeNode
 
@@ -38,21 +37,7 @@ class ParallelNode(CompositeNode):
     def branches(self) -> dict[str, Graph]:
         return self._graphs
 
-    def fan_out(self, ctx, map_variable) -> list[BranchRun]:
-        self.open_step(ctx, map_variable)
+    def branch_runs(self, ctx, map_variable) -> list[BranchRun]:
         internal = self.internal_name(map_variable)
-        runs = []
-        for branch_name, graph in self._graphs.items():
-            branch_internal = names.append(internal, branch_name)
-            existing = ctx.run_log_store.branch_log_or_none(ctx.run_id, branch_internal)
-            if existing is None:
-                ctx.run_log_store.put_branch_log(ctx.run_id, BranchLog(internal_name=branch_internal, status=CREATED))
-            runs.append(BranchRun(branch_internal, graph, dict(map_variable)))
-        return runs
-
-    def fan_in(self, ctx, map_variable) -> str:
-        internal = self.internal_name(map_variable)
-        branch_names = [names.append(internal, b) for b in self._graphs]
-        status, logs = self.close_step(ctx, map_variable, branch_names)
-        self.merge_branch_parameters(ctx, map_variable, logs)
-        return status
+        return [BranchRun(names.append(internal, branch_name), graph, dict(map_variable))
+                for branch_name, graph in self._graphs.items()]

@@ -10,12 +10,12 @@ from typing import ClassVar
 from pydantic import ConfigDict
 
 from runnable.datamodel import SUCCESS, StepAttempt
-from runnable.nodes import BaseNode
+from runnable.nodes import BaseNode, Outcome
 
 
 class StubNode(BaseNode):
     records_start: ClassVar[bool] = False
     model_config = ConfigDict(extra="allow")
 
-    def execute(self, ctx, map_variable, attempt_number, step_log) -> StepAttempt:
-        return StepAttempt(attempt_number=attempt_number).start().finish(SUCCESS)
+    def execute(self, ctx, map_variable, attempt_number) -> Outcome:
+        return Outcome(StepAttempt(attempt_number=attempt_number).start().finish(SUCCESS))

@@ -16,10 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runnable import names, plugins
 from runnable.catalog import check_relative
-from runnable.context import enclosing_branches
 from runnable.datamodel import FAIL, SUCCESS, DataCatalog, StepAttempt
 from runnable.errors import ParameterError, PluginNotFoundError
-from runnable.nodes import BaseNode
+from runnable.nodes import BaseNode, Outcome
 from runnable.tasks import BaseTaskType, TaskInputs
 
 logger = logging.getLogger("runnable")
@@ -75,23 +74,24 @@ class TaskNode(BaseNode):
     def max_attempts_allowed(self) -> int:
         return self.max_attempts
 
-    def execute(self, ctx, map_variable, attempt_number, step_log) -> StepAttempt:
-        attempt = StepAttempt(attempt_number=attempt_number).start()
-        chain = enclosing_branches(self.segments, map_variable)
+    def execute(self, ctx, map_variable, attempt_number) -> Outcome:
+        outcome = Outcome(StepAttempt(attempt_number=attempt_number).start())
+        attempt, internal = outcome.attempt, self.internal_name(map_variable)
+        chain = self.enclosing_branches(map_variable)
         scope = chain[-1] if chain else ""
         log = io.StringIO()
         try:
             params = ctx.read_parameters(chain)
             if self.catalog and self.catalog.get:
-                step_log.add_data_catalogs(ctx.catalog.get(ctx.run_id, self.catalog.get, into=ctx.project_dir))
+                outcome.data_catalog += ctx.catalog.get(ctx.run_id, self.catalog.get, into=ctx.project_dir)
             inputs = TaskInputs(
                 names=list(params),
                 load=lambda n: ctx.load_value(params[n]),
                 json_values={n: p.value for n, p in params.items() if p.kind != "object"},
             )
-            with ctx.secret_registry.declared_by(step_log.internal_name, self._task.secrets):
-                result = self._task.run(ctx, inputs, step_name=step_log.internal_name, log=log)
-            step_log.add_data_catalogs(result.catalog)
+            with ctx.secret_registry.declared_by(internal, self._task.secrets):
+                result = self._task.run(ctx, inputs, step_name=internal, log=log)
+            outcome.data_catalog += result.catalog
             used = result.used if result.used is not None else list(params)
             attempt.input_parameters = {n: params[n] for n in used if n in params}
             outputs = {}
@@ -100,28 +100,26 @@ class TaskNode(BaseNode):
                     raise ParameterError(f"return '{spec.name}' was not produced by the command")
                 outputs[spec.name] = ctx.make_parameter(spec.name, spec.kind, result.values[spec.name], scope)
                 if spec.kind == "metric":
-                    step_log.user_defined_metrics[spec.name] = outputs[spec.name].value
-            ctx.write_parameters(chain, outputs)
-            attempt.output_parameters = outputs
+                    outcome.metrics[spec.name] = outputs[spec.name].value
+            attempt.output_parameters = outputs  # the executor sets them in the step's scope
             if self.catalog and self.catalog.put:
-                step_log.add_data_catalogs(ctx.catalog.put(ctx.run_id, self.catalog.put, base=ctx.project_dir))
+                outcome.data_catalog += ctx.catalog.put(ctx.run_id, self.catalog.put, base=ctx.project_dir)
             attempt.finish(SUCCESS)
         except Exception as exc:  # the user's code failed: recorded, the pipeline decides what follows
             message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
             attempt.finish(FAIL, ctx.secret_registry.scrub(f"{exc.__class__.__name__}: {message}".splitlines()[0]))
             log.write(traceback.format_exc())
-            logger.debug("step '%s' failed", step_log.internal_name, exc_info=True)
-        self._keep_log(ctx, step_log, attempt_number, log.getvalue())
-        return attempt
+            logger.debug("step '%s' failed", internal, exc_info=True)
+        outcome.data_catalog += self._keep_log(ctx, internal, attempt_number, log.getvalue())
+        return outcome
 
-    def _keep_log(self, ctx, step_log, attempt_number: int, text: str) -> None:
+    def _keep_log(self, ctx, internal: str, attempt_number: int, text: str) -> list[DataCatalog]:
         """The command's output, kept in the catalog as the step's execution log (secrets scrubbed)."""
-        slug = names.log_name(step_log.internal_name)
+        slug = names.log_name(internal)
         try:
             entry = ctx.catalog.put_text(ctx.run_id, f"{slug}.attempt-{attempt_number}.execution.log",
                                          ctx.secret_registry.scrub(text))
         except NotImplementedError:
-            return
-        if entry is not None:
-            step_log.add_data_catalogs([entry])
+            return []
+        return [entry] if entry is not None else []
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from runnable.context import enclosing_branches
 from runnable.datamodel import FAIL, SUCCESS, StepAttempt
-from runnable.nodes import BaseNode
+from runnable.nodes import BaseNode, Outcome
 
 
 class _TerminalNode(BaseNode):
@@ -18,17 +17,8 @@ class _TerminalNode(BaseNode):
     is_terminal: ClassVar[bool] = True
     outcome: ClassVar[str] = SUCCESS
 
-    def execute(self, ctx, map_variable, attempt_number, step_log) -> StepAttempt:
-        attempt = StepAttempt(attempt_number=attempt_number).start()
-        store = ctx.run_log_store
-        chain = enclosing_branches(self.segments, map_variable)
-        if chain:
-            branch = store.get_branch_log(ctx.run_id, chain[-1])
-            branch.status = self.outcome  # type: ignore[assignment]
-            store.put_branch_log(ctx.run_id, branch)
-        else:
-            store.set_run_status(ctx.run_id, self.outcome)
-        return attempt.finish(SUCCESS)
+    def execute(self, ctx, map_variable, attempt_number) -> Outcome:
+        return Outcome(StepAttempt(attempt_number=attempt_number).start().finish(SUCCESS), ends_with=self.outcome)
 
 
 class SuccessNode(_TerminalNode):
