@@ -1,6 +1,8 @@
 """What each command does, from its arguments to the executor: CLI -> context -> executor.
 
-The CLI only parses arguments and reports; the SDK calls these functions too.
+The CLI only parses arguments and reports; the SDK calls these functions too. Each command builds the
+run context once, with everything that identifies the run (retrying which run, named by the user or
+not), from its arguments, its configuration and, for a step's pod, the run log.
 """
 
 from __future__ import annotations
@@ -13,23 +15,28 @@ from typing import Any
 from .errors import RunnableError
 
 
-def build_context(*, graph, config, run_id: str, pipeline_file: str | None, parameters_file: str | None = None,
-                  tag: str = "", original_run_id: str = ""):
-    from .context import RunContext
+def _services(config) -> dict[str, Any]:
+    """The executor, stores and secrets manager the configuration names (project modules importable first)."""
     from .service import build_service
 
-    project_dir = Path.cwd()
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
-    ctx = RunContext(
-        run_id=run_id, graph=graph, config=config,
-        executor=build_service("pipeline_executor", config),
-        run_log_store=build_service("run_log_store", config),
-        catalog=build_service("catalog", config),
-        secrets=build_service("secrets", config),
-        pipeline_file=pipeline_file, parameters_file=parameters_file, tag=tag, project_dir=project_dir,
-        original_run_id=original_run_id,
-    )
+    project_dir = str(Path.cwd())
+    if project_dir not in sys.path:
+        sys.path.insert(0, project_dir)
+    return {"executor": build_service("pipeline_executor", config),
+            "run_log_store": build_service("run_log_store", config),
+            "catalog": build_service("catalog", config),
+            "secrets": build_service("secrets", config)}
+
+
+def build_context(*, graph, config, run_id: str, pipeline_file: str | None, parameters_file: str | None = None,
+                  tag: str = "", services: dict[str, Any] | None = None, original_run_id: str = "",
+                  force_retry: bool = False, run_id_chosen: bool = False):
+    """The run context with its final identity; nothing changes it afterwards."""
+    from .context import RunContext
+
+    ctx = RunContext(run_id=run_id, graph=graph, config=config, **(services or _services(config)),
+                     pipeline_file=pipeline_file, parameters_file=parameters_file, tag=tag, project_dir=Path.cwd(),
+                     original_run_id=original_run_id, force_retry=force_retry, run_id_chosen=run_id_chosen)
     return ctx.activate()
 
 
@@ -47,19 +54,33 @@ def _prepare(pipeline_file: str, config_file: str | None, run_id: str | None, *,
 
 def execute(pipeline_file: str, *, config_file: str | None = None, parameters_file: str | None = None,
             run_id: str | None = None, tag: str = "", definition: Any = None):
-    """Run a pipeline (or, with a describing executor such as argo, write what would run it)."""
+    """Run a pipeline (or, with a describing executor such as argo, write what would run it).
+
+    The ``retry`` executor's configuration names a run to retry: the run is then that retry.
+    """
     from .parameters import initial_parameters
 
     chosen = bool(run_id)
     config, graph, run_id = _prepare(pipeline_file, config_file, run_id, definition=definition)
     parameters = initial_parameters(parameters_file)
+    services = _services(config)
+    original_run_id, force = services["executor"].retries_run() or ("", False)
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file,
-                        parameters_file=parameters_file, tag=tag)
-    ctx.run_id_chosen = chosen
-    if ctx.executor.runs_locally:
-        return ctx, ctx.executor.execute_pipeline(ctx, parameters)
-    ctx.executor.describe_run(ctx, parameters)
-    return ctx, None
+                        parameters_file=parameters_file, tag=tag, services=services, original_run_id=original_run_id,
+                        force_retry=force, run_id_chosen=chosen)
+    return ctx, _run(ctx, parameters)
+
+
+def _run(ctx, parameters) -> str | None:
+    """Run here (a retry starts from its original run) and return the status; or write what will run it."""
+    if not ctx.executor.runs_locally:  # a retry's original run log is in the cluster: pods check it at start
+        ctx.executor.describe_run(ctx, parameters)
+        return None
+    if ctx.original_run_id:
+        from . import retry as retrying
+
+        parameters = retrying.prepare(ctx, ctx.original_run_id, force=ctx.force_retry)
+    return ctx.executor.execute_pipeline(ctx, parameters)
 
 
 def parse_map_variable(text: str | None) -> dict[str, int]:
@@ -75,30 +96,36 @@ def parse_map_variable(text: str | None) -> dict[str, int]:
     return value
 
 
-def _pod_context(run_id: str, pipeline_file: str, config_file: str | None):
-    """The context of a pod (the run log is not read here)."""
+def _pod_step(run_id: str, step: str, pipeline_file: str, config_file: str | None, map_variable: str | None):
+    """A pod's context and step, its arguments checked before the run log says whether this is a retry."""
+    mv = parse_map_variable(map_variable)
+    ctx, node = _pod_context(run_id, pipeline_file, config_file, step=step)
+    return ctx, node, mv
+
+
+def _pod_context(run_id: str, pipeline_file: str, config_file: str | None, *, step: str | None = None,
+                 original_run_id: str = "", force: bool = False):
+    """The context of a pod, and its ``step`` if it runs one. A pod that starts or ends a run does not read
+    the run log here; a step's pod reads from it whether the run is a retry."""
     from .config import load_configuration
     from .graph import load_pipeline
     from .run_log_store import check_run_id
 
     config = load_configuration(config_file)
     graph = load_pipeline(pipeline_file)
-    return build_context(graph=graph, config=config, run_id=check_run_id(run_id), pipeline_file=pipeline_file)
-
-
-def _pod_step(run_id: str, step: str, pipeline_file: str, config_file: str | None, map_variable: str | None):
-    """A pod's context and step, its arguments checked before the run log says whether this is a retry."""
-    mv = parse_map_variable(map_variable)
-    ctx = _pod_context(run_id, pipeline_file, config_file)
-    node = ctx.graph.find(step)
-    ctx.original_run_id = ctx.run_log_store.get_run_log_header(ctx.run_id).original_run_id
-    return ctx, node, mv
+    run_id = check_run_id(run_id)
+    services = _services(config)
+    node = graph.find(step) if step is not None else None
+    if node is not None:  # a step's pod: its run is a retry if the run log says so
+        original_run_id = services["run_log_store"].get_run_log_header(run_id).original_run_id
+    ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file, services=services,
+                        original_run_id=original_run_id, force_retry=force)
+    return ctx, node
 
 
 def retry(original_run_id: str, pipeline_file: str, *, config_file: str | None = None, run_id: str | None = None,
           force: bool = False, tag: str = ""):
     """Re-run a failed run: what succeeded is reused, the rest runs (or, with argo, a manifest that does so)."""
-    from . import retry as retrying
     from .run_log_store import check_run_id
 
     check_run_id(original_run_id)
@@ -107,14 +134,8 @@ def retry(original_run_id: str, pipeline_file: str, *, config_file: str | None =
     if run_id == original_run_id:
         raise RunnableError("the new run needs its own run id", field="--run-id")
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file, tag=tag,
-                        original_run_id=original_run_id)
-    ctx.force_retry = force
-    ctx.run_id_chosen = chosen
-    if not ctx.executor.runs_locally:  # the original run log is in the cluster: pods check it at start
-        ctx.executor.describe_run(ctx, {})
-        return ctx, None
-    parameters = retrying.prepare(ctx, original_run_id, force=force)
-    return ctx, ctx.executor.execute_pipeline(ctx, parameters)
+                        original_run_id=original_run_id, force_retry=force, run_id_chosen=chosen)
+    return ctx, _run(ctx, {})
 
 
 def execute_single_node(run_id: str, step: str, pipeline_file: str, *, config_file: str | None = None,
@@ -155,11 +176,10 @@ def start_run(run_id: str, pipeline_file: str, *, config_file: str | None = None
     from .datamodel import Parameter
     from .parameters import initial_parameters
 
-    ctx = _pod_context(run_id, pipeline_file, config_file)
+    ctx, _ = _pod_context(run_id, pipeline_file, config_file, original_run_id=original_run_id or "", force=force)
     if original_run_id:
         from . import retry as retrying
 
-        ctx.original_run_id = original_run_id
         if ctx.run_log_store.run_exists(ctx.run_id):  # this pod is a retry of the start pod
             return
         parameters = retrying.prepare(ctx, original_run_id, force=force)
@@ -189,5 +209,5 @@ def _typed(text: str, like) -> Any:
 
 def end_run(run_id: str, pipeline_file: str, *, config_file: str | None = None,
             workflow_status: str | None = None) -> str:
-    ctx = _pod_context(run_id, pipeline_file, config_file)
+    ctx, _ = _pod_context(run_id, pipeline_file, config_file)
     return ctx.executor.end_run(ctx, workflow_status)

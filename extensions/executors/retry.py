@@ -20,8 +20,5 @@ class RetryExecutor(LocalExecutor):
     run_id: str
     force: bool = False
 
-    def execute_pipeline(self, ctx, parameters) -> str:
-        from runnable import retry
-
-        ctx.original_run_id = self.run_id
-        return super().execute_pipeline(ctx, retry.prepare(ctx, self.run_id, force=self.force))
+    def retries_run(self) -> tuple[str, bool]:
+        return self.run_id, self.force
