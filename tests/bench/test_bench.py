@@ -1,4 +1,7 @@
-"""The benchmark runs (figures are the benchmark's business, not the tests': this machine is noisy)."""
+"""The benchmark runs (figures are the benchmark's business, not the tests': this machine is noisy).
+
+It takes minutes, so the default test run leaves it out: ``python -m pytest -m bench`` runs it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
+
+pytestmark = pytest.mark.bench
 
 
 def test_quick_benchmark_runs_and_writes_its_results(tmp_path):
