@@ -164,7 +164,9 @@ class Emulator:
         phase, message = root.phase, root.message
         if self.on_exit:
             self.deadline = None  # the exit handler runs after a deadline too
-            exit_node = self.execute(self.on_exit, arguments, f"{self.name}.onExit", self._exit_scope(phase, started))
+            # global variables from here on (woc.scope, operator.go ~lines 456-479): the handler's own tasks see them
+            self.scope.update(self._exit_scope(phase, started))
+            exit_node = self.execute(self.on_exit, arguments, f"{self.name}.onExit", {})
             if exit_node.phase != "Succeeded" and phase == "Succeeded":
                 # a failed exit handler fails a succeeded workflow with its message (operator.go ~lines 549-557)
                 phase, message = ("Failed" if exit_node.phase == "Failed" else "Error"), exit_node.message
@@ -267,13 +269,17 @@ class Emulator:
         pod_name = f"{self.name}-{hashlib.sha1(node.name.encode()).hexdigest()[:10]}"
         scope = {**scope, "pod.name": pod_name}
         container = render_all(tmpl["container"], scope)
-        # the pod is killed at the earliest of: the template's activeDeadlineSeconds (the kubelet's message), the
-        # workflow's deadline and a retry's backoff.maxDuration (the executor's deadline monitor, executor.go ~line 1490;
-        # workflowpod.go getDeadline ~line 993 and activeDeadlineSeconds ~lines 449-466)
+        # the pod is killed at the earliest of: the template's activeDeadlineSeconds and its timeout from the node's
+        # start (both the pod's activeDeadlineSeconds, so the kubelet's message: workflowpod.go ~lines 449-466 and
+        # ~952, checkTemplateTimeouts operator.go ~line 2698), the workflow's deadline and a retry's
+        # backoff.maxDuration (the executor's deadline monitor, executor.go ~line 1490; getDeadline ~line 993)
+        now = time.monotonic()
         deadlines = [(d, message) for d, message in (
             (self.deadline, DEADLINE_STEP), (execution_deadline, DEADLINE_STEP),
-            (time.monotonic() + float(render(str(tmpl["activeDeadlineSeconds"]), scope))
-             if tmpl.get("activeDeadlineSeconds") is not None else None, DEADLINE_POD)) if d is not None]
+            (now + float(render(str(tmpl["activeDeadlineSeconds"]), scope))
+             if tmpl.get("activeDeadlineSeconds") is not None else None, DEADLINE_POD),
+            (now + node.started + seconds(render(str(tmpl["timeout"]), scope)) - time.time()
+             if tmpl.get("timeout") else None, DEADLINE_POD)) if d is not None]
         outcome = self.pods.run(pod_name, container, (tmpl.get("outputs") or {}).get("parameters") or [],
                                 min(deadlines, default=None))
         node.phase, node.message, node.log, node.attempts = outcome.phase, outcome.message, outcome.log, 1
