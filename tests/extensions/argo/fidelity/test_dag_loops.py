@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .fidelity_support import node_messages, node_phases, run_workflow
+from extensions.argo.emulation.substitution import item_label, item_scope, render
+
+from .fidelity_support import load, node_messages, node_phases, pod_stdout, run_workflow
 
 # test/e2e/functional/dag-empty-param.yaml (functional_test.go TestDAGEmptyParam)
 DAG_EMPTY_PARAM = """
@@ -454,3 +456,60 @@ def test_steps_templates_are_refused(tmp_path):
     assert result.phase == "Error"
     assert result.message == ("template 'loop-param-result-example' is of a type the emulator does not run "
                               "(only container, script, dag and suspend)")
+
+
+# workflow/controller/operator_test.go expandWithItemsMap (TestExpandWithItemsMap); a steps template, but a
+# DAG task's items are expanded by the same processItem (operator.go ~line 4085, dag.go expandTask)
+EXPAND_WITH_ITEMS_MAP = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: expand-with-items
+spec:
+  entrypoint: expand-with-items
+  templates:
+  - name: expand-with-items
+    steps:
+    - - name: whalesay
+        template: whalesay
+        arguments:
+          parameters:
+          - name: message
+            value: "{{item.os}} {{item.version}} JSON({{item}})"
+        withItems:
+        - {os: debian, version: 9.1}
+        - {os: debian, version: 9.1}
+        - {os: ubuntu, version: 16.10}
+
+  - name: whalesay
+    inputs:
+      parameters:
+      - name: message
+    container:
+      image: docker/whalesay:latest
+      command: [sh, -c]
+      args: ["cowsay \\"{{inputs.parameters.message}}\\""]
+"""
+
+
+def test_expand_with_items_map():
+    """operator_test.go TestExpandWithItemsMap: three items; the first's argument renders as
+    'debian 9.1 JSON({"os":"debian","version":9.1})'; each child is named by its sorted key:value pairs."""
+    step = load(EXPAND_WITH_ITEMS_MAP)["spec"]["templates"][0]["steps"][0][0]
+    value = step["arguments"]["parameters"][0]["value"]
+    rendered = [render(value, item_scope(item)) for item in step["withItems"]]
+    assert len(rendered) == 3
+    assert rendered[0] == 'debian 9.1 JSON({"os":"debian","version":9.1})'
+    assert [item_label(item) for item in step["withItems"]] == [
+        "os:debian,version:9.1", "os:debian,version:9.1", "os:ubuntu,version:16.1"]
+
+
+def test_with_items_map_in_a_dag(tmp_path):
+    """The same items on a DAG task, run: each pod gets its item's keys ({{item.os}}, {{item.version}})."""
+    manifest = load(EXPAND_WITH_ITEMS_MAP)
+    step = manifest["spec"]["templates"][0].pop("steps")[0][0]
+    manifest["spec"]["templates"][0]["dag"] = {"tasks": [step]}
+    manifest["spec"]["templates"][1]["container"] = {"image": "alpine", "command": ["echo", "{{inputs.parameters.message}}"]}
+    result = run_workflow(tmp_path, manifest)
+    assert result.phase == "Succeeded"
+    assert pod_stdout(result, "whalesay(2:os:ubuntu,version:16.1)") == 'ubuntu 16.1 JSON({"os":"ubuntu","version":16.1})\n'
