@@ -250,6 +250,76 @@ def end_run(run_id, pipeline_file, config_file, workflow_status):
     click.echo(f"run {run_id}: {status}", err=True)
 
 
+log_folder_option = click.option("--log-folder", default=None, metavar="FOLDER",
+                                 help="Where the run logs are (default: the configured store's, else .run_log_store).")
+view_config_option = click.option("-c", "--config-file", "config_file", default=None, metavar="CONFIG",
+                                  help="Read the run log store this configuration names (default: every store that "
+                                       "keeps runs in the folder).")
+
+
+@cli.command()
+@log_folder_option
+@view_config_option
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=None, help="Only the newest N runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@log_level_option
+def runs(log_folder, config_file, limit, as_json):
+    """List the runs of a run log store, newest first."""
+    from . import views
+
+    views.print_runs(views.list_runs(views.open_stores(config_file, log_folder), limit), as_json=as_json)
+
+
+@cli.command()
+@click.argument("run_id")
+@log_folder_option
+@view_config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the whole run log as JSON.")
+@log_level_option
+def show(run_id, log_folder, config_file, as_json):
+    """Show one run as a tree of its steps and branches (a run still going, or cut short, too)."""
+    from . import views
+
+    _, run_log = views.find_run(views.open_stores(config_file, log_folder), run_id)
+    if as_json:
+        click.echo(run_log.model_dump_json(indent=1))
+    else:
+        views.show_run(run_log)
+
+
+@cli.command()
+@pipeline_option
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "html"]), default="mermaid",
+              help="mermaid (default), Graphviz dot, or a self-contained html page with a Gantt view of a run.")
+@click.option("--run-id", default=None, help="Colour the steps by this run's statuses (and, in html, its timings).")
+@log_folder_option
+@view_config_option
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write here instead of standard output.")
+@log_level_option
+def graph(pipeline_file, fmt, run_id, log_folder, config_file, output):
+    """Draw a pipeline with its nesting, optionally coloured by a run."""
+    from . import drawing
+
+    text = drawing.draw(pipeline_file, fmt, run_id=run_id, config_file=config_file, log_folder=log_folder)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(["pipeline", "config"]))
+@log_level_option
+def schema(what):
+    """Print the JSON Schema of a pipeline or configuration file (for editors' YAML language server)."""
+    import json
+
+    from . import schemas
+
+    click.echo(json.dumps(schemas.pipeline_schema() if what == "pipeline" else schemas.config_schema(), indent=1))
+
+
 def main(argv=None) -> None:
     """Entry point: user mistakes are one line on stderr and exit 2; tracebacks only with --log-level DEBUG."""
     from .errors import RunnableError

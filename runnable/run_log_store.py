@@ -72,6 +72,10 @@ class BaseRunLogStore(BaseService):
         """Every step log and branch log of the run (for assembling the whole run log)."""
         raise NotImplementedError
 
+    def list_run_ids(self) -> list[str]:
+        """The id of every run the store holds, in no particular order (what ``runnable runs`` lists)."""
+        raise NotImplementedError
+
     def run_exists(self, run_id: str) -> bool:
         try:
             self.get_run_log_header(run_id)

@@ -91,7 +91,7 @@ class BaseTaskType(BaseModel):
                 raise ValueError(f"'{name}' is listed twice")
         return value
 
-    @field_validator("returns", mode="before")
+    @field_validator("returns", mode="before", json_schema_input_type=list[str | ReturnSpec])
     @classmethod
     def _returns(cls, value: Any) -> list[ReturnSpec]:
         return parse_returns(value)

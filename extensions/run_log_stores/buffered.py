@@ -35,6 +35,9 @@ class BufferedRunLogStore(BaseRunLogStore):
             "branches": {},
         }
 
+    def list_run_ids(self) -> list[str]:
+        return list(self._runs)
+
     def get_run_log_header(self, run_id: str) -> RunLog:
         return self._run(run_id)["header"].model_copy()
 

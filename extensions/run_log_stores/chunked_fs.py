@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from .pieces import PieceStore
+from .pieces import HEADER, PieceStore
 
 
 class ChunkedFileSystemRunLogStore(PieceStore):
@@ -17,3 +17,7 @@ class ChunkedFileSystemRunLogStore(PieceStore):
 
     def run_dir(self, run_id: str) -> Path:
         return self._root() / run_id
+
+    def list_run_ids(self) -> list[str]:
+        """Folders holding a run's header (a file-system store's ``<run_id>.parts`` beside them is not one)."""
+        return [p.parent.name for p in self._root().glob(f"*/{HEADER}") if not p.parent.name.endswith(".parts")]

@@ -35,6 +35,13 @@ class FileSystemRunLogStore(PieceStore):
     def json_path(self, run_id: str) -> Path:
         return self._root() / f"{check_run_id(run_id)}.json"
 
+    def list_run_ids(self) -> list[str]:
+        """Gathered runs (``<run_id>.json``) and runs still in pieces (going, or cut short)."""
+        root = self._root()
+        gathered = {p.stem for p in root.glob("*.json")}
+        pieces = {p.parent.name[: -len(PARTS_SUFFIX)] for p in root.glob(f"*{PARTS_SUFFIX}/{HEADER}")}
+        return sorted(gathered | pieces)
+
     def _consolidated_exists(self, run_id: str) -> bool:
         return self.json_path(run_id).exists()
 
