@@ -78,3 +78,8 @@ class SecretNotFoundError(RunnableError):
 
 class ExecutionError(Exception):
     """A step failed while running user code; recorded in the run log, not a user-input mistake."""
+
+
+class InternalError(Exception):
+    """A bug of ours (or a plugin's), found by a check rather than by a crash: not a user's mistake, so the CLI
+    reports it as an internal error in one line and exits 3 (cli.main)."""

@@ -362,7 +362,7 @@ class ArgoConfig(StepSettings):
 
     @model_validator(mode="after")
     def _kind(self) -> "ArgoConfig":
-        from .rules import GENERATE_SUFFIX, MAX_WORKFLOW_NAME
+        from .validation import GENERATE_SUFFIX, MAX_WORKFLOW_NAME
 
         if self.kind == "CronWorkflow" and self.cron is None:
             raise field_error("cron", "kind CronWorkflow needs a schedule, e.g. cron: {schedule: '0 3 * * *'}", None)

@@ -28,6 +28,7 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
     def describe_run(self, ctx, parameters) -> None:
         from .emit import dump
         from .transpiler import Transpiler
+        from .validation import check_manifest
 
         pipeline_file = self._in_project(ctx.pipeline_file, "-f", "the pipeline file")
         config_file = self._in_project(ctx.config.file, "-c", "the configuration file")
@@ -42,7 +43,9 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
                                      field="--run-id")
         workflow = Transpiler(ctx, self, pipeline_file=pipeline_file, config_file=config_file,
                               parameters_file=parameters_file, parameters=parameters).workflow()
-        text = dump(workflow.dump())
+        manifest = workflow.dump()
+        check_manifest(manifest)  # Argo's validation and binding rules; a violation is our bug: nothing is written
+        text = dump(manifest)
         out = Path(self.output_file)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from conftest import run_cli
-from extensions.argo.rules import validate_workflow
+from extensions.argo.validation import validate_workflow
 
 from argo_support import IMAGE, tasks, templates, transpile
 

@@ -12,7 +12,7 @@ from ruamel.yaml import YAML
 
 from conftest import SHARED, run_cli
 from extensions.argo.config import K8S_OBJECTS
-from extensions.argo.rules import validate_workflow
+from extensions.argo.validation import validate_workflow
 
 from argo_support import (E2E_CONFIG, IMAGE, emulate, model_differences, run_ids_on_volume, schema_errors, tasks,
                           templates, transpile, volume)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from extensions.argo.naming import MAX_LENGTH, NameAllocator
-from extensions.argo.rules import validate_workflow
+from extensions.argo.validation import validate_workflow
 
 from argo_support import tasks, transpile
 
