@@ -581,8 +581,11 @@ class _Scope:
         inputs = template.get("inputs") or {}
         self.inputs = {p.get("name") for p in inputs.get("parameters") or []}
         self.artifacts = {a.get("name") for a in inputs.get("artifacts") or []}
-        # operator.go retryStrategy (~4475): the template's, else spec.retryStrategy
-        self.retry = template.get("retryStrategy") is not None or checker.spec.get("retryStrategy") is not None
+        # operator.go retryStrategy (~4475): the template's (spec.templateDefaults merged in first,
+        # mergedTemplateDefaultsInto ~4649 from executeTemplate ~2234), else spec.retryStrategy
+        spec = checker.spec
+        self.retry = any(x.get("retryStrategy") is not None
+                         for x in (template, spec.get("templateDefaults") or {}, spec))
         self.dag: _DagScope | None = None
         self.task: dict | None = None
 

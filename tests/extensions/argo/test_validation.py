@@ -94,7 +94,8 @@ SUBMIT = [  # what Argo's validation refuses (workflow/validate/validate.go)
      "argument name 'a b' is invalid"),
     ("TestSpecArgumentNoValue", lambda m: m["spec"]["arguments"]["parameters"][0].pop("value"),
      "argument 'run_id' needs a value or valueFrom"),
-    ("TestInvalidInputParamName", lambda m: tmpl(m, "end").update(inputs={"parameters": [{"name": "x!", "value": "1"}]}),
+    ("TestInvalidInputParamName",
+     lambda m: tmpl(m, "end").update(inputs={"parameters": [{"name": "x!", "value": "1"}]}),
      "inputs.parameter name 'x!' is invalid"),
     ("TestInvalidOutputParam", lambda m: tmpl(m, "step")["outputs"]["parameters"][0].update(value="v"),
      "has both valueFrom and value"),
@@ -113,7 +114,8 @@ SUBMIT = [  # what Argo's validation refuses (workflow/validate/validate.go)
      "activeDeadlineSeconds must be a positive integer"),
     ("validateTemplate: timeout only on leaves", lambda m: tmpl(m, "main").update(timeout="1m"),
      "dag template doesn't support timeout field"),
-    ("TestInvalidWfNoImageField", lambda m: tmpl(m, "end")["container"].pop("image"), "container.image may not be empty"),
+    ("TestInvalidWfNoImageField", lambda m: tmpl(m, "end")["container"].pop("image"),
+     "container.image may not be empty"),
     ("TestVolumeMountArtifactPathCollision (two mounts)",
      lambda m: tmpl(m, "end")["container"]["volumeMounts"].append({"name": "vol", "mountPath": "/mnt"}),
      "mountPath '/mnt' already mounted"),
@@ -131,7 +133,8 @@ SUBMIT = [  # what Argo's validation refuses (workflow/validate/validate.go)
      "'{{tasks.a.outputs.parameters.unresolvable}}' is not defined for task 'a'"),
     ("TestDAGVariableResolution (not an ancestor)", lambda m: tasks(m)["b"].pop("depends"),
      "task 'a' is not a dependency of this task"),
-    ("TestDAGNonExistantTarget", lambda m: tmpl(m, "main")["dag"].update(target="nope"), "target 'nope' is not defined"),
+    ("TestDAGNonExistantTarget", lambda m: tmpl(m, "main")["dag"].update(target="nope"),
+     "target 'nope' is not defined"),
     ("TestDependsAndDependencies", lambda m: tasks(m)["c"].update(dependencies=["a"]),
      "cannot use both 'depends' and 'dependencies'"),
     ("TestDependsAndContinueOn", lambda m: tasks(m)["a"].update(continueOn={"failed": True}),
@@ -175,7 +178,8 @@ RUN_TIME = [  # what Argo accepts and then binds differently (an unknown {{...}}
     ("{{lastRetry.*}} without a retry strategy", lambda m: args(m, "end").append("{{lastRetry.exitCode}}"),
      "'{{lastRetry.exitCode}}' is bound only with a retryStrategy"),
     ("workflow.status outside the exit handler (operator.go operate ~457, setGlobalRuntimeParameters)",
-     lambda m: args(m).append("{{workflow.status}}"), "'{{workflow.status}}' is the final phase only in templates reached from spec.onExit"),
+     lambda m: args(m).append("{{workflow.status}}"),
+     "'{{workflow.status}}' is the final phase only in templates reached from spec.onExit"),
     ("workflow.failures outside the exit handler (operator.go operate ~479)",
      lambda m: tasks(m)["c"]["arguments"]["parameters"][0].update(value="{{workflow.failures}}"),
      "'{{workflow.failures}}' is bound only in templates reached from spec.onExit"),
@@ -217,13 +221,19 @@ def test_a_problem_names_the_template_task_field_and_variable():
 
 def test_accepted_forms():
     """What the rules must let through: a spec.retryStrategy binds {{retries}} everywhere (operator.go
-    retryStrategy ~4475); an indirect ancestor's outputs; a WorkflowTemplate's entrypoint and argument values
+    retryStrategy ~4475), and so does one in spec.templateDefaults (mergedTemplateDefaultsInto); an indirect
+    ancestor's outputs; a WorkflowTemplate's entrypoint and argument values
     may be left out (validate.go WorkflowTemplate: IgnoreEntrypoint, allowEmptyValues); expression tags are
     not validated (util/template/validate.go)."""
     def spec_retry(m):
         tmpl(m, "step").pop("retryStrategy")
         m["spec"]["retryStrategy"] = {"limit": "2"}
     assert broken(spec_retry) == []
+
+    def default_retry(m):
+        tmpl(m, "step").pop("retryStrategy")
+        m["spec"]["templateDefaults"] = {"retryStrategy": {"limit": "2"}}
+    assert broken(default_retry) == []
     assert broken(lambda m: tasks(m)["c"]["arguments"]["parameters"][0].update(
         value="{{tasks.a.outputs.parameters.out}}")) == []
     assert broken(lambda m: args(m).append("{{=sprig.trim(inputs.parameters.nope)}}")) == []
