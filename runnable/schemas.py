@@ -9,7 +9,10 @@ service that a plugin adds is in the schema as soon as it is installed:
 - a composite step's branches are not pydantic fields (the node builds them itself): a step type that
   accepts ``branch`` takes one pipeline there, and one that accepts ``branches`` a mapping of them;
 - each configuration section is a service name, or ``{type, config}`` where ``config`` follows that
-  service's model.
+  service's model;
+- a field converted before it is validated (a pydantic ``mode="before"`` validator) accepts what its
+  ``json_schema_input_type`` says; one that does not say (it may take other shapes than the one it is
+  kept as, e.g. one schedule or a list of them) accepts any value here, and loading checks it.
 
 The schemas say what the YAML may hold, not everything loading checks (a ``next`` that names no step,
 cycles): ``runnable execute`` still tells those.
@@ -19,13 +22,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic.json_schema import GenerateJsonSchema
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 TERMINAL = ("success", "fail")
 
 
+class _WrittenForm(GenerateJsonSchema):
+    """What a user may write: a before-validator's declared input, or anything when it declares none."""
+
+    def function_before_schema(self, schema):
+        model_level = schema["schema"].get("type") in ("model-fields", "model", "definition-ref")
+        if model_level or schema.get("json_schema_input_schema"):
+            return super().function_before_schema(schema)
+        return {}
+
+
 def _model_schema(cls: type, prefix: str, defs: dict[str, Any]) -> dict[str, Any]:
     """``cls``'s JSON Schema, its definitions moved into ``defs`` under names starting with ``prefix``."""
-    schema = cls.model_json_schema(ref_template="#/$defs/" + prefix + "{model}")
+    schema = cls.model_json_schema(ref_template="#/$defs/" + prefix + "{model}", schema_generator=_WrittenForm)
     for name, definition in schema.pop("$defs", {}).items():
         defs[prefix + name] = definition
     return schema

@@ -76,7 +76,7 @@ class BaseTaskType(BaseModel):
     returns: list[ReturnSpec] = []
     secrets: list[str] | None = None  # what the command may ask for; None (not declared): every secret
 
-    @field_validator("secrets", mode="before")
+    @field_validator("secrets", mode="before", json_schema_input_type=list[str] | None)
     @classmethod
     def _secrets(cls, value: Any) -> Any:
         if value is None:

@@ -45,10 +45,10 @@ def open_stores(config_file: str | None, log_folder: str | None) -> list["BaseRu
             config.run_log_store.config = {**(config.run_log_store.config or {}), "log_folder": log_folder}
         store = build_service("run_log_store", config)
         if log_folder is not None:
-            _check_folder(log_folder)
+            _check_folder(log_folder, given=True)
         return [store]
     folder = log_folder if log_folder is not None else DEFAULT_LOG_FOLDER
-    _check_folder(folder)
+    _check_folder(folder, given=log_folder is not None)
     stores = []
     for name in sorted(plugins.available("run_log_store"), key=lambda n: n != "file-system"):
         cls = plugins.load("run_log_store", name)
@@ -57,10 +57,12 @@ def open_stores(config_file: str | None, log_folder: str | None) -> list["BaseRu
     return stores
 
 
-def _check_folder(folder: str) -> None:
-    if not os.path.isdir(folder):
-        raise RunnableError(f"no run log folder '{folder}' (run from the project directory, or give --log-folder)",
-                            field="--log-folder")
+def _check_folder(folder: str, *, given: bool) -> None:
+    if os.path.isdir(folder):
+        return
+    if given:
+        raise RunnableError(f"no run log folder '{folder}'", field="--log-folder")
+    raise RunnableError(f"no run log folder '{folder}' here: nothing ran in this directory (or give --log-folder)")
 
 
 def _where(stores: list["BaseRunLogStore"]) -> str:
@@ -223,8 +225,8 @@ def _code(step: StepLog) -> str:
         if c.code_identifier_url:
             text += f" {c.code_identifier_url}"
         if c.code_identifier_message:
-            message = c.code_identifier_message.split(":")[0]
-            text += f" ({message})"
+            message = c.code_identifier_message
+            text += f" ({message if len(message) <= 60 else message[:59] + '…'})"
         parts.append(text)
     return "; ".join(parts)
 
