@@ -261,3 +261,27 @@ spec:
     assert node_phases(result) == {"retry-deadline": "Failed", "retry-deadline(0)": "Failed"}
     assert retry.message.startswith("retry exceeded workflow deadline ") and retry.message.endswith(" +0000 UTC")
     assert node_messages(result)["retry-deadline(0)"] == STEP
+
+
+def test_dag_template_deadline_is_not_used(tmp_path):
+    """Known gap as docs/emulator.md states it: activeDeadlineSeconds and timeout on a DAG template change
+    nothing. Argo reads a template's activeDeadlineSeconds only for its pod (workflowpod.go ~line 451) and a
+    timeout only while the node is Pending (checkTemplateTimeouts operator.go ~line 2706), which a DAG never is."""
+    result = run_workflow(tmp_path, """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: dag-deadline
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    activeDeadlineSeconds: 1
+    timeout: 1s
+    dag:
+      tasks:
+      - {name: a, template: sleep}
+  - name: sleep
+    container: {image: "argoproj/argosay:v2", args: [sleep, "1.5"]}
+""")
+    assert result.phase == "Succeeded" and node_phases(result)["a"] == "Succeeded"
