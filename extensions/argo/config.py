@@ -25,7 +25,6 @@ WORKFLOW_LEVEL = ("name", "namespace", "pod_gc", "service_account_name", "image_
                   "max_workflow_duration_in_seconds", "output_file", "expose_parameters_as_inputs", "kind", "cron",
                   "overrides")
 POD_METADATA = ("labels", "annotations")  # the workflow's in the configuration, a step's pods' in an override
-KINDS = ("Workflow", "WorkflowTemplate", "CronWorkflow")
 # Argo's validate.go: maxCharsInObjectName (63) for a WorkflowTemplate's name, maxCharsInCronWorkflowName (52) for a
 # CronWorkflow's, which leaves room for the "-<unix time>" its Workflows' names get
 NAME_LIMITS = {"WorkflowTemplate": 63, "CronWorkflow": 52}
@@ -40,8 +39,9 @@ _QUALIFIED_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 # descriptor, @every <Go duration>, or five fields (minute hour day-of-month month day-of-week)
 _SCHEDULE = re.compile(r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every\s+(\d+(ns|us|µs|ms|s|m|h))+"
                        r"|([A-Za-z0-9*,/?-]+\s+){4}[A-Za-z0-9*,/?-]+)$")
+# Argo's validate.go parses schedules with robfig/cron/v3 ParseStandard, whose bounds (spec.go) are these
 _CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
-                ("day of week", 0, 7))  # robfig/cron ParseStandard's bounds (Argo's validate.go parses with it)
+                ("day of week", 0, 6))
 
 # Kubernetes objects written through as given (camelCase, as in Kubernetes' API). Their keys are those of
 # Argo's schema (io.k8s.api.core.v1.PodSecurityContext, .SecurityContext, .Affinity, .NodeAffinity,
@@ -85,7 +85,8 @@ def check_duration(value: Any) -> str:
 def check_k8s_object(value: Any, kind: str, table: dict[str, Any], path: str = "") -> dict[str, Any]:
     """``value``'s keys and their JSON types against ``table`` (see ``K8S_OBJECTS``), nested tables too."""
     if not isinstance(value, dict):
-        raise ValueError(f"{path or 'the value'} must be a mapping (a Kubernetes {kind})")
+        where = f"'{path}'" if path else "the value"
+        raise ValueError(f"{where} must be a mapping (a Kubernetes {kind}; got {value!r})")
     for key, item in value.items():
         where = f"{path}.{key}" if path else str(key)
         if key not in table:
@@ -109,7 +110,7 @@ def check_metadata(value: Any, *, labels: bool) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise ValueError("must map names to strings")
+        raise ValueError(f"must map names to strings (got {value!r})")
     for key, item in value.items():
         prefix, _, name = str(key).rpartition("/")
         if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or len(name) > 63 \
@@ -288,14 +289,21 @@ class Cron(_Strict):
     schedule: list[str]   # one schedule or several: spec.schedules
     timezone: str | None = None
     concurrency_policy: Literal["Allow", "Forbid", "Replace"] | None = None  # ConcurrencyPolicy's enum
-    starting_deadline_seconds: int | None = Field(None, ge=0)
+    starting_deadline_seconds: int | None = None  # StartingDeadlineSeconds: kubebuilder Minimum=0
+
+    @field_validator("starting_deadline_seconds")
+    @classmethod
+    def _deadline(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError(f"must be 0 or more seconds (got {value})")
+        return value
 
     @field_validator("schedule", mode="before")
     @classmethod
     def _schedules(cls, value: Any) -> list[str]:
         values = value if isinstance(value, list) else [value]
         if not values:
-            raise ValueError("give at least one schedule")
+            raise ValueError("give at least one schedule (got an empty list)")
         return [check_schedule(v) for v in values]
 
     @field_validator("timezone")
@@ -318,7 +326,7 @@ class ArgoConfig(StepSettings):
 
     image: str  # type: ignore[assignment]
     output_file: str = "argo-pipeline.yaml"
-    kind: Literal["Workflow", "WorkflowTemplate", "CronWorkflow"] = "Workflow"  # KINDS; cron given: CronWorkflow
+    kind: Literal["Workflow", "WorkflowTemplate", "CronWorkflow"] = "Workflow"  # with cron: CronWorkflow
     cron: Cron | None = None
     name: str = "runnable-dag-"
     namespace: str | None = None
@@ -343,7 +351,7 @@ class ArgoConfig(StepSettings):
         if value is None:
             return []
         if not isinstance(value, list):
-            raise ValueError("must be a list of secret names")
+            raise ValueError(f"must be a list of secret names (got {value!r})")
         return [check_dns_name(v, "secret name") for v in value]
 
     @field_validator("name")
@@ -351,6 +359,13 @@ class ArgoConfig(StepSettings):
     def _name(cls, value: str) -> str:
         if not re.match(r"^[a-z0-9]([-a-z0-9.]*)?$", value):
             raise ValueError(f"'{value}' is not a valid workflow name prefix (lowercase letters, digits, '-', '.')")
+        return value
+
+    @field_validator("cron", mode="before")
+    @classmethod
+    def _cron_mapping(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, dict):
+            raise ValueError(f"must be a mapping such as {{schedule: '0 3 * * *'}} (got {value!r})")
         return value
 
     @model_validator(mode="before")

@@ -60,8 +60,9 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
             return (f"register it with 'argo template create {out}' (or 'kubectl apply -f {out}'), then start runs "
                     f"with 'argo submit --from workflowtemplate/{self.object_name}'")
         if self.kind == "CronWorkflow":
+            zone = f" ({self.cron.timezone})" if self.cron.timezone else ""
             return (f"register it with 'argo cron create {out}' (or 'kubectl apply -f {out}'); Argo starts a run at "
-                    f"each of {', '.join(self.cron.schedule)}" + (f" ({self.cron.timezone})" if self.cron.timezone else ""))
+                    f"each of {', '.join(self.cron.schedule)}{zone}")
         if ctx.run_id_chosen:
             return (f"submit it with 'argo submit {out}'; its run id is {ctx.run_id}: submitting it again runs the "
                     f"pipeline again into run {ctx.run_id}'s log (its first parameters kept, its step records "

@@ -111,7 +111,8 @@ def test_workflow_template_is_registered_under_a_fixed_name(project):
     m = YAML(typ="safe").load((project / "argo-pipeline.yaml").read_text())
     valid(m)
     assert m["kind"] == "WorkflowTemplate"
-    assert m["metadata"] == {"name": "nightly-training", "labels": {"team": "ml"}, "annotations": {"owner": "ml-platform"}}
+    assert m["metadata"] == {"name": "nightly-training", "labels": {"team": "ml"},
+                             "annotations": {"owner": "ml-platform"}}
     # carried to every Workflow submitted from it (operator.go updateWorkflowMetadata)
     assert m["spec"]["workflowMetadata"] == {"labels": {"team": "ml"}, "annotations": {"owner": "ml-platform"}}
     assert m["spec"]["arguments"]["parameters"][0] == {"name": "run_id", "value": ""}
@@ -147,7 +148,7 @@ def test_several_schedules(project):
 
 @pytest.mark.parametrize("extra,field,must_contain", [
     ("image_pull_secrets: [Reg_Cred]", "image_pull_secrets", "'Reg_Cred' is not a valid secret name"),
-    ("image_pull_secrets: regcred", "image_pull_secrets", "must be a list of secret names"),
+    ("image_pull_secrets: regcred", "image_pull_secrets", "must be a list of secret names (got 'regcred')"),
     ("security_context: {runAsUsr: 1000}", "security_context",
      "'runAsUsr' is not a field of a Kubernetes PodSecurityContext; allowed: appArmorProfile, "),
     ("security_context: {runAsUser: '1000'}", "security_context", "'runAsUser' must be an integer (got '1000')"),
@@ -169,13 +170,17 @@ def test_several_schedules(project):
      "applies only to kind CronWorkflow (kind is WorkflowTemplate)"),
     ("name: " + "n" * 53 + "\n    cron: {schedule: '@daily'}", "name", "a CronWorkflow name is at most 52"),
     ("name: n\n    cron: {schedule: every night}", "cron.schedule", "'every night' is not a cron schedule"),
-    ("name: n\n    cron: {schedule: '0 24 * * *'}", "cron.schedule", "'0 24 * * *': 24 is out of range for the hour (0-23)"),
+    ("name: n\n    cron: {schedule: '0 24 * * *'}", "cron.schedule",
+     "'0 24 * * *': 24 is out of range for the hour (0-23)"),
+    ("name: n\n    cron: {schedule: '0 3 * * 7'}", "cron.schedule", "7 is out of range for the day of week (0-6)"),
     ("name: n\n    cron: {schedule: '@daily', concurrency_policy: Never}", "cron.concurrency_policy",
      "must be 'Allow', 'Forbid' or 'Replace' (got 'Never')"),
     ("name: n\n    cron: {schedule: '@daily', timezone: Mars/Olympus}", "cron.timezone",
      "'Mars/Olympus' is not a time zone"),
     ("name: n\n    cron: {schedule: '@daily', starting_deadline_seconds: -1}", "cron.starting_deadline_seconds",
-     "greater than or equal to 0"),
+     "must be 0 or more seconds (got -1)"),
+    ("name: n\n    cron: daily", "cron", "must be a mapping such as {schedule: '0 3 * * *'} (got 'daily')"),
+    ("affinity: {nodeAffinity: []}", "affinity", "'nodeAffinity' must be a mapping (a Kubernetes Affinity; got [])"),
 ], ids=lambda v: v if isinstance(v, str) and len(v) < 30 and " " not in v else None)
 def test_each_new_field_refuses_a_wrong_value_in_one_line(project, extra, field, must_contain):
     c = config(project, extra)
