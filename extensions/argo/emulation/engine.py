@@ -112,7 +112,15 @@ class Emulator:
         if self.entrypoint not in self.templates:
             raise EmulationError(f"spec.entrypoint '{self.entrypoint}' names no template")
         self.retry_strategy = spec.get("retryStrategy")
-        self.on_exit = spec.get("onExit")
+        # spec.hooks.exit is the exit handler too when there is no onExit, with its own arguments if it has any
+        # (WorkflowSpec.GetExitHook, LifecycleHook.WithArgs: workflow_types.go ~lines 516-527, ~1850)
+        hooks = spec.get("hooks") or {}
+        for event in hooks:
+            if event != "exit":
+                raise EmulationError(f"spec.hooks.{event}: lifecycle hooks other than 'exit' are not emulated")
+        exit_hook = {} if spec.get("onExit") else (hooks.get("exit") or {})
+        self.on_exit = spec.get("onExit") or exit_hook.get("template")
+        self.exit_arguments = (exit_hook.get("arguments") or {}).get("parameters") or []
         if self.on_exit and self.on_exit not in self.templates:
             raise EmulationError(f"spec.onExit '{self.on_exit}' names no template")
         meta = manifest.get("metadata") or {}
@@ -166,6 +174,8 @@ class Emulator:
             self.deadline = None  # the exit handler runs after a deadline too
             # global variables from here on (woc.scope, operator.go ~lines 456-479): the handler's own tasks see them
             self.scope.update(self._exit_scope(phase, started))
+            if self.exit_arguments:
+                arguments = {a["name"]: render(str(a.get("value", "")), self.scope) for a in self.exit_arguments}
             exit_node = self.execute(self.on_exit, arguments, f"{self.name}.onExit", {})
             if exit_node.phase != "Succeeded" and phase == "Succeeded":
                 # a failed exit handler fails a succeeded workflow with its message (operator.go ~lines 549-557)

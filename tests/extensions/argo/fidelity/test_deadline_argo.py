@@ -116,8 +116,8 @@ spec:
     assert node_messages(result)["hello1"] == node_messages(result)["hello2a"] == KUBELET
 
 
-# hooks_test.go TestExitHandlerWithWorkflowLevelDeadline (its hooks.exit written as spec.onExit, the same exit
-# hook for Argo: WorkflowSpec.GetExitHook; its steps as DAGs; the handler sleeps 2 s rather than 5)
+# hooks_test.go TestExitHandlerWithWorkflowLevelDeadline (its steps as DAGs, the handler also echoing the
+# workflow's status; it sleeps 2 s rather than 5)
 EXIT_AFTER_DEADLINE = """
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
@@ -126,7 +126,9 @@ metadata:
 spec:
   entrypoint: main
   activeDeadlineSeconds: 1
-  onExit: exit-handler
+  hooks:
+    exit:
+      template: exit-handler
   templates:
     - name: main
       dag:
