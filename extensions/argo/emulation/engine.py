@@ -339,7 +339,7 @@ class Emulator:
                 until = children[0].started + seconds(backoff["maxDuration"])
                 if time.time() + shift > until:
                     return last.phase, "Max duration limit exceeded"
-            if not backoff.get("duration"):
+            if str(backoff.get("duration", "")) == "":
                 raise EmulationError("no base duration specified for retryStrategy")
             wait = seconds(backoff["duration"])
             factor = _int(backoff["factor"], "backoff.factor") if backoff.get("factor") is not None else 0

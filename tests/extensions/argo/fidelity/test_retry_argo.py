@@ -5,6 +5,8 @@ children ``<node>(0)``, ``<node>(1)``, ... are its attempts."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from extensions.argo.emulation import EmulationError
@@ -508,3 +510,103 @@ def test_workflow_level_hooks_with_retry(tmp_path):
     name = "test-workflow-level-hooks-with-retry"
     assert result.phase == "Failed" and result.node(name).kind == "Retry"
     assert node_phases(result) == {name: "Failed", f"{name}(0)": "Failed", f"{name}(1)": "Failed"}
+
+
+def test_max_duration_ends_a_later_attempt(tmp_path):
+    """operator_test.go TestPropagateMaxDurationProcess: backoff duration "0", factor 1, maxDuration 20 sets the
+    next attempts' deadline to the first attempt's start + maxDuration (opts.executionDeadline, operator.go
+    ~line 1147; the executor's deadline monitor, executor.go ~line 1490). Here maxDuration 2: the second
+    attempt, sleeping 5 s, is ended at it, then "Max duration limit exceeded" (~line 1092)."""
+    started = time.monotonic()
+    result = run_workflow(tmp_path, single("test-node", "{limit: 2, backoff: {duration: '0', factor: 1, "
+                                                        "maxDuration: '2'}}",
+                                           "['if [ {{retries}} = 0 ]; then exit 1; fi; sleep 5']").replace(
+        "image: 'argoproj/argosay:v2'", "image: alpine\n        command: [sh, -c]"))
+    assert time.monotonic() - started < 4.5
+    assert attempts(result, "test-node") == ["Failed", "Failed"]
+    assert node_messages(result)["test-node(1)"] == "Step exceeded its deadline"
+    assert node_messages(result)["test-node"] == "Max duration limit exceeded"
+
+
+def test_retry_loop_with_output_param(tmp_path):
+    """operator_test.go TestRetryLoopWithOutputParam (RetryLoopWithOutputParam): each loop item's pod fails on
+    its first attempt and succeeds on the second; the workflow Succeeds and the loop's outputs aggregate each
+    Retry node's last attempt's. (Its files under / written under /tmp, the pod's own: the emulator's pods share
+    the host's root; busybox's ``[[ ]]`` written as ``[ ]``.)"""
+    result = run_workflow(tmp_path, r"""
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  name: hr-retry-replication
+spec:
+  templates:
+    - name: hr-retry-replication
+      dag:
+        tasks:
+          - name: Create-Json-List
+            template: createJsonList
+          - name: Retry-And-Loop
+            template: retryAndLoop
+            arguments:
+              parameters:
+                - name: itemId
+                  value: '{{item.Id}}'
+            withParam: '{{tasks.Create-Json-List.outputs.parameters.jsonList}}'
+            depends: Create-Json-List
+          - name: Check-Output
+            template: checkOutput
+            arguments:
+              parameters:
+                - name: someInput
+                  value: '{{tasks.Retry-And-Loop.outputs.parameters.outputParam}}'
+            depends: Retry-And-Loop
+    - name: checkOutput
+      inputs:
+        parameters:
+          - name: someInput
+      script:
+        image: 'alpine:3.23'
+        command: [/bin/sh]
+        source: |
+          echo "The Output is: {{inputs.parameters.someInput}}"
+    - name: retryAndLoop
+      inputs:
+        parameters:
+          - name: itemId
+      outputs:
+        parameters:
+          - name: outputParam
+            valueFrom:
+              path: /tmp/outputParam.txt
+      script:
+        image: 'alpine:3.23'
+        command: [/bin/sh]
+        source: |
+          echo ItemId: {{inputs.parameters.itemId}}
+          if [ {{ retries }} = 0 ]; then
+            exit 1 # Exit as failed on zeroth retry
+          fi
+          echo "Successful" > /tmp/outputParam.txt
+          exit 0 # Else exit successfully
+      retryStrategy:
+        limit: '2'
+    - name: createJsonList
+      outputs:
+        parameters:
+          - name: jsonList
+            valueFrom:
+              path: /tmp/jsonList.json
+      script:
+        image: 'alpine:3.23'
+        command: [/bin/sh]
+        source: |
+          echo [{\"Id\": \"1\"}, {\"Id\": \"2\"}] > /tmp/jsonList.json
+  entrypoint: hr-retry-replication
+  activeDeadlineSeconds: 300
+""")
+    phases = node_phases(result)
+    assert result.phase == "Succeeded"
+    for item in ("Retry-And-Loop(0:Id:1)", "Retry-And-Loop(1:Id:2)"):
+        assert (phases[item], phases[f"{item}(0)"], phases[f"{item}(1)"]) == ("Succeeded", "Failed", "Succeeded")
+    # the argument is the JSON list ["Successful","Successful"]; the shell's double quotes eat its own
+    assert pod_stdout(result, "Check-Output") == "The Output is: [Successful,Successful]\n"
