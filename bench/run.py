@@ -252,6 +252,42 @@ def in_pod(report: Report, root: Path, ours: Side, sizes: tuple[int, int], repea
         report.add(f"pod step ({store}): cost ratio {big} / {small}", "ratio", times[big] / times[small])
 
 
+FILL_RUNS = """
+import sys
+from runnable.config import load_configuration
+from runnable.datamodel import RunLog, StepAttempt, StepLog
+from runnable.service import build_service
+store = build_service("run_log_store", load_configuration(sys.argv[1]))
+for r in range(int(sys.argv[2])):
+    run_id = f"run-{r:05d}"
+    store.create_run_log(RunLog(run_id=run_id, status="PROCESSING", tag="bench"))
+    for s in range(int(sys.argv[3])):
+        attempt = StepAttempt().start().finish("SUCCESS" if s % 7 else "FAIL")
+        store.put_step_log(run_id, StepLog(name=f"step {s}", internal_name=f"step {s}", status=attempt.status,
+                                           attempts=[attempt]))
+    store.set_run_status(run_id, "SUCCESS")
+    store.finalize(run_id)
+"""
+
+
+def views(report: Report, root: Path, ours: Side, runs: int, steps: int, repeats: int) -> None:
+    """``runnable runs`` on a store of many runs; ``show`` and ``graph --format html`` of a run of many steps."""
+    for store in ("file-system", "chunked-fs"):
+        folder = fresh(root, f"runs-{store}")
+        (folder / "config.yaml").write_text(json.dumps({"run-log-store": {"type": store}}))
+        subprocess.run([ours.python, "-c", FILL_RUNS, "config.yaml", str(runs), "10"], cwd=folder,
+                       env=ours.env(folder), check=True)
+        report.add(f"runs: store of {runs} runs x 10 steps ({store})", "s",
+                   median_of(repeats, lambda: ours.run(["runs"], folder)))
+    folder = fresh(root, f"show-{steps}")
+    path, _ = workloads.write(folder, "pipeline", workloads.sequential(steps, "stub"))
+    ours.execute(path, folder, None)
+    for label, args in (("show", ["show", "bench"]), ("show --json", ["show", "bench", "--json"]),
+                        ("graph --format html --run-id", ["graph", "-f", path.name, "--format", "html", "--run-id",
+                                                          "bench", "-o", "graph.html"])):
+        report.add(f"{label}: a run of {steps} steps", "s", median_of(repeats, lambda: ours.run(args, folder)))
+
+
 def parallel_speedup(report: Report, root: Path, ours: Side, items: int, seconds: float) -> None:
     times = {}
     for mode, config in (("sequential", {}), ("parallel", {"pipeline-executor": {
@@ -391,6 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         transpile(report, root, ours, peer, [100, 200] if quick else [100, 300, 1000, 5000], 100 if quick else 1000)
         hera_cost(report, root, ours, 200 if quick else 5000)
         in_pod(report, root, ours, (10, 100) if quick else (10, 10000), 3)
+        print("seeing runs", flush=True)
+        views(report, root, ours, 100 if quick else 1000, 1000 if quick else 10000, 3)
         print("local parallel execution", flush=True)
         parallel_speedup(report, root, ours, 4 if quick else 8, 0.3 if quick else 1.0)
     finally:
