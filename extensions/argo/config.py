@@ -2,8 +2,8 @@
 and named per-step overrides.
 
 Workflow-level fields (``WORKFLOW_LEVEL``: name, namespace, pod_gc, service_account_name, image_pull_secrets,
-max_workflow_duration_in_seconds, output_file, expose_parameters_as_inputs, kind, cron) cannot be overridden
-per step; every container- and template-level field can, and ``parallelism`` in an override limits the
+pod_labels, pod_annotations, max_workflow_duration_in_seconds, output_file, expose_parameters_as_inputs, kind,
+cron) cannot be overridden per step; every container- and template-level field can, and ``parallelism`` in an override limits the
 fan-out of the map or parallel step that uses it. ``labels`` and ``annotations`` mean two things: in the
 configuration they are the workflow object's (``metadata``), in an override the pods' of the steps using
 it (the templates' ``metadata``).
@@ -21,9 +21,9 @@ from runnable.secrets import SECRET_NAME
 # Kubernetes quantities: 250m, 1Gi, 0.5, 1e3 ... (k8s.io/apimachinery resource.Quantity)
 _QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[munkMGTPE])?$")
 _DURATION = re.compile(r"^\d+$|^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
-WORKFLOW_LEVEL = ("name", "namespace", "pod_gc", "service_account_name", "image_pull_secrets",
-                  "max_workflow_duration_in_seconds", "output_file", "expose_parameters_as_inputs", "kind", "cron",
-                  "overrides")
+WORKFLOW_LEVEL = ("name", "namespace", "pod_gc", "service_account_name", "image_pull_secrets", "pod_labels",
+                  "pod_annotations", "max_workflow_duration_in_seconds", "output_file", "expose_parameters_as_inputs",
+                  "kind", "cron", "overrides")
 POD_METADATA = ("labels", "annotations")  # the workflow's in the configuration, a step's pods' in an override
 # Argo's validate.go: maxCharsInObjectName (63) for a WorkflowTemplate's name, maxCharsInCronWorkflowName (52) for a
 # CronWorkflow's, which leaves room for the "-<unix time>" its Workflows' names get
@@ -264,10 +264,10 @@ class StepSettings(_Strict):
     def _priority_class(cls, value: str | None) -> str | None:
         return None if value is None else check_dns_name(value, "priority class name")
 
-    @field_validator(*POD_METADATA, mode="before")
+    @field_validator(*POD_METADATA, "pod_labels", "pod_annotations", mode="before", check_fields=False)
     @classmethod
-    def _metadata(cls, value: Any, info) -> dict[str, str]:
-        return check_metadata(value, labels=info.field_name == "labels")
+    def _metadata(cls, value: Any, info) -> dict[str, str]:  # pod_*: ArgoConfig's
+        return check_metadata(value, labels=info.field_name.endswith("labels"))
 
 
 class Override(StepSettings):
@@ -334,6 +334,8 @@ class ArgoConfig(StepSettings):
         "OnPodCompletion"
     service_account_name: str | None = None
     image_pull_secrets: list[str] = []
+    pod_labels: dict[str, str] = {}       # every pod's (spec.podMetadata); an override's labels add to them
+    pod_annotations: dict[str, str] = {}
     max_workflow_duration_in_seconds: int = Field(86400, ge=1)
     expose_parameters_as_inputs: bool = True
     overrides: dict[str, Override] = {}

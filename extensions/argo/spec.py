@@ -184,6 +184,8 @@ class WorkflowSpec(_M):
     # WorkflowSpec.ImagePullSecrets ([]core/v1 LocalObjectReference); workflowpod.go puts them on every pod
     # (PodSpec.ImagePullSecrets: pb.in.execWfSpec.ImagePullSecrets). Templates have no such field.
     image_pull_secrets: list[LocalObjectReference] | None = Field(None, alias="imagePullSecrets")
+    # WorkflowSpec.PodMetadata: workflowpod.go addMetadata copies it onto every pod, then the template's metadata
+    pod_metadata: Metadata | None = Field(None, alias="podMetadata")
     active_deadline_seconds: int | None = Field(None, alias="activeDeadlineSeconds")
     parallelism: int | None = None
     pod_gc: PodGC | None = Field(None, alias="podGC")

@@ -118,6 +118,8 @@ class Transpiler:
             entrypoint=ENTRYPOINT, on_exit=end, arguments=a.Arguments(parameters=arguments),
             service_account_name=cfg.service_account_name,
             image_pull_secrets=[a.LocalObjectReference(name=n) for n in cfg.image_pull_secrets] or None,
+            pod_metadata=a.Metadata(labels=cfg.pod_labels or None, annotations=cfg.pod_annotations or None)
+            if cfg.pod_labels or cfg.pod_annotations else None,
             active_deadline_seconds=cfg.max_workflow_duration_in_seconds,
             parallelism=cfg.parallelism, pod_gc=a.PodGC(strategy=cfg.pod_gc),
             volumes=list(self.volumes.values()) or None,

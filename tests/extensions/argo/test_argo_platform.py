@@ -43,6 +43,8 @@ def test_platform_fields_land_on_every_pod(project):
     valid(m)
     spec = m["spec"]
     assert spec["imagePullSecrets"] == [{"name": "registry-credentials"}]
+    assert spec["podMetadata"] == {"labels": {"app.kubernetes.io/part-of": "runnable", "cost-center": "analytics"},
+                                   "annotations": {"owner": "data-platform"}}
     containers = {n: t for n, t in templates(m).items() if "container" in t}
     assert {"runnable-start", "runnable-end", "runnable-task"} <= set(containers)
     for name, t in containers.items():
@@ -162,6 +164,8 @@ def test_several_schedules(project):
     ("overrides: {o: {labels: {'-bad': x}}}", "overrides.o.labels", "'-bad' is not a valid label key"),
     ("overrides: {o: {image_pull_secrets: [a]}}", "overrides.o",
      "'image_pull_secrets' applies to the whole workflow"),
+    ("pod_labels: {cost center: x}", "pod_labels", "'cost center' is not a valid label key"),
+    ("overrides: {o: {pod_labels: {a: b}}}", "overrides.o", "'pod_labels' applies to the whole workflow"),
     ("overrides: {o: {cron: {schedule: '@daily'}}}", "overrides.o", "'cron' applies to the whole workflow"),
     ("kind: Job", "kind", "must be 'Workflow', 'WorkflowTemplate' or 'CronWorkflow' (got 'Job')"),
     ("kind: WorkflowTemplate", "name", "a WorkflowTemplate is stored under a fixed name: set name"),
