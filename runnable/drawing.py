@@ -66,7 +66,7 @@ def run_statuses(graph: "Graph", run_log: "RunLog") -> dict[str, tuple[str, int]
     from .errors import RunnableError
 
     found: dict[str, list[str]] = {}
-    for step in views._walk_steps(run_log.steps.values()):
+    for step in views.walk_steps(run_log.steps.values()):
         try:
             template = graph.find(step.internal_name).internal_name_template()
         except RunnableError:  # the pipeline changed since the run: that step is not drawn
@@ -329,10 +329,10 @@ def timings(run_log: "RunLog") -> list[dict[str, Any]]:
     from . import views
 
     bars = []
-    for step in views._walk_steps(run_log.steps.values()):
+    for step in views.walk_steps(run_log.steps.values()):
         if step.step_type in views.TERMINAL_STEP_TYPES:
             continue
-        first, last = views.span(views._walk_steps([step]))
+        first, last = views.span(views.walk_steps([step]))
         if first is None:
             continue
         bars.append({"step": step.internal_name, "name": step.name, "type": step.step_type, "status": step.status,
@@ -415,9 +415,9 @@ def html_page(top: Cluster, run_log: "RunLog | None", graph: "Graph", pipeline_f
     title = f"{pipeline_file}" + (f" — run {run_log.run_id}" if run_log else "")
     meta = _html.escape(top.title)
     if run_log is not None:
-        first, last = views.span(views._walk_steps(run_log.steps.values()))
+        first, last = views.span(views.walk_steps(run_log.steps.values()))
         meta += (f" · run <b>{_html.escape(run_log.run_id)}</b>: <span class=\"run-status\">{run_log.status}</span>"
-                 f" · started {views._short_time(first)} · took {views.human_duration(views.seconds(first, last))}")
+                 f" · started {views.short_time(first)} · took {views.human_duration(views.seconds(first, last))}")
     legend = "".join(f'<span style="background:{f};border-color:{c}">{s}</span>' for s, (f, c) in COLOURS.items())
     markers = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
                'orient="auto"><path d="M0,0L10,5L0,10z" fill="#555"/></marker>'

@@ -44,8 +44,9 @@ def open_stores(config_file: str | None, log_folder: str | None) -> list["BaseRu
         if log_folder is not None:
             config.run_log_store.config = {**(config.run_log_store.config or {}), "log_folder": log_folder}
         store = build_service("run_log_store", config)
-        if log_folder is not None:
-            _check_folder(log_folder, given=True)
+        folder = getattr(store, "log_folder", None)
+        if folder is not None:
+            _check_folder(folder, given=log_folder is not None, config_file=config_file)
         return [store]
     folder = log_folder if log_folder is not None else DEFAULT_LOG_FOLDER
     _check_folder(folder, given=log_folder is not None)
@@ -57,11 +58,13 @@ def open_stores(config_file: str | None, log_folder: str | None) -> list["BaseRu
     return stores
 
 
-def _check_folder(folder: str, *, given: bool) -> None:
+def _check_folder(folder: str, *, given: bool, config_file: str | None = None) -> None:
     if os.path.isdir(folder):
         return
     if given:
         raise RunnableError(f"no run log folder '{folder}'", field="--log-folder")
+    if config_file:
+        raise RunnableError(f"no run log folder '{folder}' (the log_folder {config_file} names; or give --log-folder)")
     raise RunnableError(f"no run log folder '{folder}' here: nothing ran in this directory (or give --log-folder)")
 
 
@@ -118,7 +121,7 @@ def human_duration(value: float | None) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s"
 
 
-def _short_time(moment: datetime | None) -> str:
+def short_time(moment: datetime | None) -> str:
     return moment.isoformat(sep=" ", timespec="seconds") if moment else "-"
 
 
@@ -182,7 +185,7 @@ def print_runs(summaries: list[RunSummary], *, as_json: bool = False) -> None:
         print(json.dumps([s.as_json() for s in summaries], indent=1))
         return
     headers = ["RUN ID", "STATUS", "TAG", "STARTED", "DURATION", "STEPS", "RETRY OF"]
-    rows = [[s.run_id, s.status, s.tag, _short_time(s.start), human_duration(s.duration), s.steps_text(),
+    rows = [[s.run_id, s.status, s.tag, short_time(s.start), human_duration(s.duration), s.steps_text(),
              s.original_run_id] for s in summaries]
     console = _console()
     if console is None:
@@ -194,7 +197,7 @@ def print_runs(summaries: list[RunSummary], *, as_json: bool = False) -> None:
 
     table = Table(box=None, header_style="bold")
     for h in headers:
-        table.add_column(h, no_wrap=h in ("RUN ID", "STATUS", "STARTED"))
+        table.add_column(h, no_wrap=True)
     for row in rows:
         table.add_row(*row[:1], f"[{STATUS_STYLES.get(row[1], '')}]{row[1]}[/]", *row[2:])
     console.print(table)
@@ -281,7 +284,7 @@ def _status(status: str) -> tuple[str, str]:
 def show_run(run_log: RunLog) -> None:
     """The run as a tree of steps and branches, with what each did."""
     out = _Lines()
-    every_step = list(_walk_steps(run_log.steps.values()))
+    every_step = list(walk_steps(run_log.steps.values()))
     first, last = span(every_step)
     title = [("run ", "bold"), (run_log.run_id, "bold"), ": ", _status(run_log.status)]
     if run_log.tag:
@@ -289,7 +292,7 @@ def show_run(run_log: RunLog) -> None:
     if run_log.original_run_id:
         title.append(f"  retry of: {run_log.original_run_id}")
     out.add(*title)
-    out.add(f"  started {_short_time(first)}, took {human_duration(seconds(first, last))}"
+    out.add(f"  started {short_time(first)}, took {human_duration(seconds(first, last))}"
             + (f"; pipeline {run_log.run_config['pipeline_file']}" if run_log.run_config.get("pipeline_file") else ""))
     if run_log.parameters:
         out.add(f"  parameters: {_parameters(run_log.parameters)}")
@@ -312,7 +315,7 @@ def show_run(run_log: RunLog) -> None:
     out.print()
 
 
-def _walk_steps(steps: Iterable[StepLog]):
+def walk_steps(steps: Iterable[StepLog]):
     stack = list(steps)
     while stack:
         step = stack.pop()
@@ -322,7 +325,7 @@ def _walk_steps(steps: Iterable[StepLog]):
 
 
 def _step_lines(out: _Lines, head: str, inner: str, step: StepLog) -> None:
-    first, last = span(_walk_steps([step]))
+    first, last = span(walk_steps([step]))
     line = [head, (step.name, "bold"), f" ({step.step_type}) ", _status(step.status)]
     if step.step_type not in TERMINAL_STEP_TYPES:
         line.append(f"  {human_duration(seconds(first, last))}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -178,6 +179,16 @@ def test_runs_and_show_on_logs_copied_back_from_a_cluster(project, tmp_path):
     out = run_cli(["show", "pods", "--log-folder", str(copied)], project).stdout
     assert "before (stub) SUCCESS" in out and "wait" not in out
     assert "run pods: PROCESSING" in out  # the next pod and the exit handler (end-run) did not run
+
+
+def test_on_a_terminal_the_same_tree_and_table_are_coloured(project):
+    assert _execute(project, "examples/failing.yaml", "red").returncode == 1
+    plain = run_cli(["show", "red"], project).stdout
+    coloured = run_cli(["show", "red"], project, env={"FORCE_COLOR": "1", "COLUMNS": "300"}).stdout
+    assert "\x1b[1;31mFAIL" in coloured
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+    table = run_cli(["runs"], project, env={"FORCE_COLOR": "1", "COLUMNS": "300"}).stdout
+    assert "\x1b[1;31mFAIL" in table and "red" in table
 
 
 def test_mistakes_are_one_line(project):
