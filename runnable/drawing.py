@@ -160,7 +160,10 @@ def layers(c: Cluster) -> list[list[Box]]:
 
 # --- mermaid ----------------------------------------------------------------------------------------
 def _mermaid_text(text: str) -> str:
-    return text.replace('"', "#quot;")
+    """Text for a quoted mermaid label: its entity codes for what mermaid would read as markup."""
+    for char, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;"), ("&", "#amp;")):
+        text = text.replace(char, code)
+    return text
 
 
 def mermaid(top: Cluster) -> str:

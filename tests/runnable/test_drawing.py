@@ -189,3 +189,32 @@ def test_html_page_without_a_run_draws_the_pipeline_and_says_there_is_no_timing(
     names = sorted(a["data-name"] for tag, a in elements if tag == "g" and "step" in a.get("class", "").split())
     assert names == sorted(["both", "left step", "success", "right step", "success", "check", "success"])
     assert all(a["data-status"] == "" for tag, a in elements if tag == "g" and "step" in a.get("class", "").split())
+
+
+ODD = """dag:
+  start_at: 'a "quoted" <b>bold</b> & #1 step.x'
+  steps:
+    'a "quoted" <b>bold</b> & #1 step.x':
+      type: stub
+      next: end
+    end:
+      type: stub
+      next: success
+"""
+
+
+def test_step_names_are_shown_as_written_whatever_their_characters(project):
+    _chromium()
+    name = 'a "quoted" <b>bold</b> & #1 step.x'
+    (project / "odd.yaml").write_text(ODD)
+    text = _graph(project, "-f", "odd.yaml")
+    assert '["a #quot;quoted#quot; #lt;b#gt;bold#lt;/b#gt; #amp; #35;1 step.x"]' in text
+    assert '["end"]' in text
+    assert run_cli(["execute", "-f", "odd.yaml", "--run-id", "odd"], project).returncode == 0
+    page = project / "odd.html"
+    assert run_cli(["graph", "-f", "odd.yaml", "--format", "html", "--run-id", "odd", "-o", str(page)],
+                   project).returncode == 0
+    elements, dom = _dom(page, project)
+    steps = {a["data-name"]: a["data-status"] for tag, a in elements if "step" in a.get("class", "").split()}
+    assert steps == {name: "SUCCESS", "end": "SUCCESS", "success": "SUCCESS"}
+    assert "<b>bold</b>" not in dom  # shown as text, never as markup
