@@ -43,6 +43,18 @@ class Box:
     runs: int = 0  # how many step logs (map iterations) the status sums up
     clusters: list["Cluster"] = field(default_factory=list)
 
+    @property
+    def label_status(self) -> str:
+        """What a mermaid or dot label says of the run: the status, or that the run reached an end."""
+        if not self.status:
+            return ""
+        return "reached" if self.type in ("success", "fail") else self.status
+
+    @property
+    def colour(self) -> str | None:
+        """The status it is coloured by: a ``fail`` end the run reached is recorded as done, drawn as FAIL."""
+        return FAIL if self.type == "fail" and self.status else self.status
+
 
 @dataclass
 class Cluster:
@@ -100,6 +112,12 @@ def picture(graph: "Graph", statuses: dict[str, tuple[str, int]] | None = None) 
                 target = getattr(node, kind)
                 if name in ids and target in ids:
                     out.edges.append((ids[name], ids[target], kind))
+        end = g.fail_node().name
+        if end in ids:  # the way the run took to the fail end: from each step that failed with no on_failure
+            for name, node in g.steps.items():
+                if name in ids and not node.on_failure and not node.is_terminal \
+                        and statuses.get(node.internal_name_template(), ("",))[0] == FAIL:
+                    out.edges.append((ids[name], ids[end], "on_failure"))
         return out
 
     return cluster(graph, graph.description or "pipeline")
@@ -172,7 +190,7 @@ def mermaid(top: Cluster) -> str:
 
     def emit(c: Cluster, indent: str) -> None:
         for box in c.boxes:
-            label = _mermaid_text(box.name + (f" ({box.status})" if box.status else ""))
+            label = _mermaid_text(box.name + (f" ({box.label_status})" if box.status else ""))
             if box.clusters:
                 lines.append(f'{indent}subgraph {box.id} ["{label}: {_mermaid_text(box.note)}"]')
                 lines.append(f"{indent}  direction TB")
@@ -188,7 +206,7 @@ def mermaid(top: Cluster) -> str:
                 lines.append(f'{indent}{box.id}(["{label}"])')
             else:
                 lines.append(f'{indent}{box.id}["{label}"]')
-            styled.setdefault(box.status or "NOT_RUN", []).append(box.id)
+            styled.setdefault(box.colour or "NOT_RUN", []).append(box.id)
         for a, b, kind in c.edges:
             lines.append(f"{indent}{a} -.->|on failure| {b}" if kind == "on_failure" else f"{indent}{a} --> {b}")
 
@@ -203,7 +221,7 @@ def mermaid(top: Cluster) -> str:
 
 # --- dot --------------------------------------------------------------------------------------------
 def _dot_text(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 def dot(top: Cluster) -> str:
@@ -213,8 +231,8 @@ def dot(top: Cluster) -> str:
 
     def emit(c: Cluster, indent: str) -> None:
         for box in c.boxes:
-            fill, stroke = COLOURS.get(box.status or "", NOT_RUN)
-            label = box.name + (f"\\n{box.status}" if box.status else "")
+            fill, stroke = COLOURS.get(box.colour or "", NOT_RUN)
+            label = box.name + (f"\n{box.label_status}" if box.status else "")
             attrs = f'label={_dot_text(label)}, fillcolor="{fill}", color="{stroke}"'
             if box.type in ("success", "fail"):
                 attrs += ", shape=oval"
@@ -222,7 +240,7 @@ def dot(top: Cluster) -> str:
                 lines.append(f"{indent}{box.id} [{attrs}];")
                 continue
             lines.append(f"{indent}subgraph cluster_{box.id} {{")
-            lines.append(f"{indent}  label={_dot_text(box.note)}; style=rounded; color=\"{stroke}\";")
+            lines.append(f"{indent}  label={_dot_text(box.name + ': ' + box.note)}; style=rounded; color=\"{stroke}\";")
             lines.append(f"{indent}  {box.id} [{attrs}, shape=box3d];")
             for branch in box.clusters:
                 lines.append(f"{indent}  subgraph cluster_{branch.id} {{")
@@ -296,7 +314,7 @@ def _place_cluster(c: Cluster, title: bool) -> tuple[float, float, list[str], di
 
 
 def _place_box(box: Box) -> _Placed:
-    status = box.status or "NOT-RUN"
+    status = box.colour or "NOT-RUN"
     tip = f"{box.template} ({box.type})" + (f": {box.status}" if box.status else ": not run")
     if box.runs > 1:
         tip += f" over {box.runs} iterations"

@@ -78,6 +78,12 @@ def test_a_run_colours_the_steps_by_status(project):
     fail_class = next(line for line in text.splitlines() if line.strip().startswith("class ") and "FAIL" in line)
     assert node["fails"] in fail_class.split()[1].split(",")
     assert "classDef FAIL fill:" in text
+    # the run's way to the implicit fail end is drawn, and that end in the FAIL colour
+    end = re.search(r'(\w+)\(\["fail \(reached\)"\]\)', text).group(1)
+    assert f"{node['fails']} -.->|on failure| {end}" in text
+    assert end in fail_class.split()[1].split(",")
+    dot = _graph(project, "-f", "examples/failing.yaml", "--run-id", "failed", "--format", "dot")
+    assert re.search(r'(\w+) \[label="fail\\nreached", fillcolor="#fbdada"', dot)
 
 
 def test_mistakes_are_one_line(project):
