@@ -37,6 +37,7 @@ from runnable.errors import ConfigurationError, PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BaseNode
 
+from . import limits
 from . import spec as a
 from .config import ArgoConfig, SecretFromK8s, StepSettings, settings_for
 from .naming import NameAllocator
@@ -106,7 +107,8 @@ class Transpiler:
         start = self.container_template(START, settings_for(cfg, None), exposed=exposed)
         entry_names = NameAllocator(reserved=["start"])
         tasks = [a.DAGTask(name="start", template=start)]
-        tasks += self.graph_tasks(self.ctx.graph, entry_names, roots_depend_on="start", in_branch=False)
+        tasks += self.graph_tasks(self.ctx.graph, entry_names, roots_depend_on="start", in_branch=False,
+                                  label=(ENTRYPOINT,))
         entry = a.Template(name=self.template_names.reserve(ENTRYPOINT),
                            dag=a.DAGTemplate(fail_fast=False, tasks=tasks))
         end = self.container_template(END, settings_for(cfg, None))
@@ -114,6 +116,11 @@ class Transpiler:
         # `execute --run-id X` writes X (the executor refuses it for the kinds that start many runs)
         arguments = [a.Parameter(name="run_id", value=self.ctx.run_id if self.ctx.run_id_chosen else "")]
         arguments += [a.Parameter(name=name, value=_text(value)) for name, value in exposed.items()]
+        if len(self.templates) + 1 > limits.MAX_TEMPLATES:
+            raise PipelineDefinitionError(
+                f"needs {len(self.templates) + 1} Argo templates and Argo v4 allows {limits.MAX_TEMPLATES} (one per "
+                f"parallel, map or dag step and branch, and per distinct pod settings): use fewer overrides or "
+                f"nested steps", file=self.ctx.pipeline_file)
         return a.WorkflowSpec(
             entrypoint=ENTRYPOINT, on_exit=end, arguments=a.Arguments(parameters=arguments),
             service_account_name=cfg.service_account_name,
@@ -150,8 +157,10 @@ class Transpiler:
 
     # --- graphs ----------------------------------------------------------------------------------
     def graph_tasks(self, graph: Graph, names: NameAllocator, *, roots_depend_on: str | None,
-                    in_branch: bool) -> list[a.DAGTask]:
-        """The DAG tasks of one graph: each step's tasks, wired by next / on_failure edges."""
+                    in_branch: bool, label: tuple[str, ...]) -> list[a.DAGTask]:
+        """The DAG tasks of one graph: each step's tasks, wired by next / on_failure edges; a graph too large
+        for one DAG becomes consecutive parts (extensions/argo/limits.py), and these are the tasks that chain
+        them."""
         steps = [n for n in graph.steps.values() if not n.is_terminal]
         entry: dict[str, str] = {}     # step name -> task that starts it
         outcome: dict[str, tuple[str, str]] = {}  # step name -> (succeeded expr, failed expr)
@@ -169,17 +178,65 @@ class Transpiler:
             ok, bad = outcome[node.name]
             incoming[node.next].append(ok)  # type: ignore[index]
             incoming[node.on_failure or graph.fail_node().name].append(bad)
-        tasks: list[a.DAGTask] = []
-        for node in steps:
-            depends = " || ".join(incoming[node.name]) or None
-            if node.name == graph.start_at:
-                depends = succeeded(roots_depend_on) if roots_depend_on else None
-            tasks.extend(self.step_tasks(node, names, entry[node.name], depends, in_branch))
-        if any(n.on_failure for n in steps):
-            ends = [e for t in graph.steps.values() if t.is_terminal and t.type == "success" for e in incoming[t.name]]
-            tasks.append(a.DAGTask(name=names.allocate("join"), template=self.join_template(),
-                                   depends=" || ".join(ends) if ends else succeeded("start")))
+        success = next(t.name for t in graph.steps.values() if t.is_terminal and t.type == "success")
+
+        def part(members: list[BaseNode], first: str, exit_step: str, roots: str | None) -> list[a.DAGTask]:
+            """The tasks of some steps, ``first`` the one they start with (its routes in come from before)."""
+            tasks: list[a.DAGTask] = []
+            for node in members:
+                depends = (succeeded(roots) if roots else None) if node.name == first \
+                    else " || ".join(incoming[node.name]) or None
+                tasks.extend(self.step_tasks(node, names, entry[node.name], depends, in_branch))
+            if any(n.on_failure for n in members):
+                ends = incoming[exit_step]
+                tasks.append(a.DAGTask(name=names.allocate("join"), template=self.join_template(),
+                                       depends=" || ".join(ends) if ends else succeeded("start")))
+            return tasks
+
+        if sum(map(_tasks_of, steps)) + 2 <= limits.MAX_DAG_TASKS:  # with a start task and a join
+            return part(steps, graph.start_at, success, roots_depend_on)
+        order = _topological(graph, steps)
+        position = {n.name: i for i, n in enumerate(order)}
+        routes = [(position[n.name], position[t] if t in position else len(order))
+                  for n in order for t in (n.next, n.on_failure) if t and graph.steps[t].type != "fail"]
+        try:
+            starts = limits.split([_tasks_of(n) for n in order], limits.clean_cuts(len(order), routes),
+                                  limits.MAX_DAG_TASKS - 1)
+        except limits.CannotSplit as exc:
+            raise PipelineDefinitionError(
+                f"the steps from '{order[exc.position].name}' on need more than {limits.MAX_DAG_TASKS} Argo tasks "
+                f"and no single step joins their routes, where they could be cut into parts (Argo v4 allows "
+                f"{limits.MAX_DAG_TASKS} tasks in a DAG)", file=self.ctx.pipeline_file,
+                step=order[exc.position].name) from None
+        templates = []
+        for i, lo in enumerate(starts):
+            hi = starts[i + 1] if i + 1 < len(starts) else len(order)
+            exit_step = order[hi].name if hi < len(order) else success
+            tasks = part(order[lo:hi], order[lo].name, exit_step, None)
+            templates.append(self.dag_template(label + (f"part-{i + 1}",), tasks, in_branch))
+        return self.chain(templates, roots_depend_on, in_branch, label)
+
+    def chain(self, templates: list[str], roots_depend_on: str | None, in_branch: bool,
+              label: tuple[str, ...]) -> list[a.DAGTask]:
+        """Tasks running ``templates`` one after the other, nested in groups when too many for one DAG."""
+        while len(templates) > limits.MAX_DAG_TASKS - 1:
+            templates = [self.dag_template(label + (f"parts-{g + 1}",), self.chain(templates[c.start:c.stop], None,
+                                                                                    in_branch, label), in_branch)
+                         for g, c in enumerate(limits.chunks(len(templates), limits.MAX_DAG_TASKS - 1))]
+        mv = [a.Parameter(name="map_variable", value="{{inputs.parameters.map_variable}}")] if in_branch else []
+        tasks, before = [], roots_depend_on
+        for i, template in enumerate(templates):
+            name = f"part-{i + 1}"
+            tasks.append(a.DAGTask(name=name, template=template, depends=succeeded(before) if before else None,
+                                   arguments=a.Arguments(parameters=mv) if mv else None))
+            before = name
         return tasks
+
+    def dag_template(self, label: tuple[str, ...], tasks: list[a.DAGTask], in_branch: bool) -> str:
+        name = self.template_names.allocate(label)
+        inputs = a.Inputs(parameters=[a.Parameter(name="map_variable")]) if in_branch else None
+        self.templates.append(a.Template(name=name, inputs=inputs, dag=a.DAGTemplate(fail_fast=False, tasks=tasks)))
+        return name
 
     def step_tasks(self, node: BaseNode, names: NameAllocator, first: str, depends: str | None,
                    in_branch: bool) -> list[a.DAGTask]:
@@ -234,7 +291,8 @@ class Transpiler:
 
     def graph_template(self, node: BaseNode, graph: Graph, branch: str) -> str:
         name = self.template_names.allocate(_path_name(node) + (branch,))
-        tasks = self.graph_tasks(graph, NameAllocator(), roots_depend_on=None, in_branch=True)
+        tasks = self.graph_tasks(graph, NameAllocator(), roots_depend_on=None, in_branch=True,
+                                 label=_path_name(node) + (branch,))
         self.templates.append(a.Template(name=name, inputs=a.Inputs(parameters=[a.Parameter(name="map_variable")]),
                                          dag=a.DAGTemplate(fail_fast=False, tasks=tasks)))
         return name
@@ -376,6 +434,35 @@ class Transpiler:
             ),
         ))
         return name
+
+
+def _tasks_of(node: BaseNode) -> int:
+    return 3 if node.is_composite else 1  # fan-out, branches, fan-in
+
+
+def _topological(graph: Graph, steps: list[BaseNode]) -> list[BaseNode]:
+    """The steps in an order every route goes forward in (the graph is acyclic): Kahn's, ties in the order
+    the steps were written."""
+    import heapq
+
+    index = {n.name: i for i, n in enumerate(steps)}
+    waiting = dict.fromkeys(index, 0)
+    for n in steps:
+        for t in {n.next, n.on_failure} - {None}:
+            if t in waiting:
+                waiting[t] += 1
+    ready = [index[n] for n, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = steps[heapq.heappop(ready)]
+        order.append(node)
+        for t in {node.next, node.on_failure} - {None}:
+            if t in waiting:
+                waiting[t] -= 1
+                if waiting[t] == 0:
+                    heapq.heappush(ready, index[t])
+    return order
 
 
 def _static_name(node: BaseNode) -> str:

@@ -25,6 +25,8 @@ from typing import Any, Iterator
 
 from runnable.errors import InternalError
 
+from .limits import MAX_DAG_TASKS, MAX_TEMPLATES
+
 # validate.go isValidWorkflowFieldName (workflowFieldNameFmt, workflowFieldMaxLength) and
 # isValidParamOrArtifactName (paramOrArtifactNameRegex)
 NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
@@ -237,6 +239,8 @@ class _Checker:
         spec, add = self.spec, self.problems.append
         templates = spec.get("templates") or []
         self.problems += [f"spec.templates: {p}" for p in _names(templates, NAME, "template", MAX_NAME)]
+        if len(templates) > MAX_TEMPLATES:  # the CRD's list limit (limits.py), checked by the API server
+            add(f"spec.templates: {len(templates)} templates, more than the {MAX_TEMPLATES} Argo v4 allows")
         self.templates = {t["name"]: t for t in templates if isinstance(t, dict) and t.get("name")}
         # validate.go Workflow: a WorkflowTemplate may leave out the entrypoint and its arguments' values
         # (IgnoreEntrypoint, allowEmptyValues); a Workflow (a CronWorkflow validates as one) may not
@@ -418,6 +422,8 @@ class _Checker:
             add(f"{where}: must have at least one task")
             return
         self.problems += [f"{where}: tasks {p}" for p in _names(tasks, NAME, "task", MAX_NAME)]
+        if len(tasks) > MAX_DAG_TASKS:  # the CRD's list limit (limits.py), checked by the API server
+            add(f"{where}: {len(tasks)} tasks, more than the {MAX_DAG_TASKS} Argo v4 allows in a DAG")
         by_name = {x.get("name"): x for x in tasks}
         using_depends = any(x.get("depends") for x in tasks)
         if using_depends and any(x.get("dependencies") for x in tasks):

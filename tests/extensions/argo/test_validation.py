@@ -200,6 +200,12 @@ RUN_TIME = [  # what Argo accepts and then binds differently (an unknown {{...}}
     ("a depends expression expr cannot parse (controller/dag.go evaluateDependsLogic)",
      lambda m: tasks(m)["c"].update(depends="each.Succeeded ||"), "incomplete expression"),
     ("a name Argo does not define", lambda m: args(m).append("{{step}}"), "'{{step}}' is no variable Argo defines"),
+    ("more than 200 tasks in a DAG (workflow_types.go DAGTemplate.Tasks MaxItems=200, the v4 CRD)",
+     lambda m: tmpl(m, "main")["dag"]["tasks"].extend(_task(f"x{i}", "step", step="x") for i in range(200)),
+     "204 tasks, more than the 200 Argo v4 allows in a DAG"),
+    ("more than 200 templates (workflow_types.go WorkflowSpec.Templates MaxItems=200, the v4 CRD)",
+     lambda m: m["spec"]["templates"].extend({"name": f"s{i}", "suspend": {"duration": "0"}} for i in range(198)),
+     "201 templates, more than the 200 Argo v4 allows"),
 ]
 
 
