@@ -476,6 +476,11 @@ def draw(pipeline_file: str, fmt: str, *, run_id: str | None = None, config_file
         from . import views
 
         _, run_log = views.find_run(views.open_stores(config_file, log_folder), run_id)
+        if run_log.dag_hash and run_log.dag_hash != graph.dag_hash:
+            import sys
+
+            sys.stderr.write(f"warning: run '{run_id}' was made from another version of {pipeline_file}: "
+                             f"steps it does not have are drawn as not run\n")
     top = picture(graph, run_statuses(graph, run_log) if run_log is not None else None)
     if fmt == "mermaid":
         return mermaid(top)

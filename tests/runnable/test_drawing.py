@@ -86,6 +86,17 @@ def test_a_run_colours_the_steps_by_status(project):
     assert re.search(r'(\w+) \[label="fail\\nreached", fillcolor="#fbdada"', dot)
 
 
+def test_a_run_of_another_pipeline_is_drawn_with_a_warning(project):
+    assert run_cli(["execute", "-f", "examples/hello.yaml", "--run-id", "hello"], project).returncode == 0
+    result = run_cli(["graph", "-f", "examples/stub.yaml", "--run-id", "hello"], project)
+    assert result.returncode == 0
+    assert result.error_lines == ["warning: run 'hello' was made from another version of examples/stub.yaml: "
+                                  "steps it does not have are drawn as not run"]
+    assert "(SUCCESS)" not in result.stdout
+    same = run_cli(["graph", "-f", "examples/hello.yaml", "--run-id", "hello"], project)
+    assert same.error_lines == [] and "(SUCCESS)" in same.stdout
+
+
 def test_mistakes_are_one_line(project):
     result = run_cli(["graph", "-f", "examples/hello.yaml", "--format", "svg"], project)
     assert result.returncode == 2 and len(result.error_lines) == 1
