@@ -268,7 +268,6 @@ class Transpiler:
     def wrapper_template(self, node: BaseNode, settings: StepSettings) -> str:
         """The DAG that runs a composite step's branches (all of them, or one per iteration)."""
         name = self.template_names.allocate(_path_name(node) + ("branches",))
-        mv_input = a.Parameter(name="map_variable")
         tasks: list[a.DAGTask] = []
         if node.type == "map":
             graph = next(iter(node.branches().values()))
@@ -278,13 +277,16 @@ class Transpiler:
                                    arguments=a.Arguments(parameters=[a.Parameter(name="map_variable", value="{{item}}")])))
         else:
             inputs = [a.Parameter(name="map_variable", default="{}")]
+            if len(node.branches()) > limits.MAX_DAG_TASKS:  # one task per branch in one DAG
+                raise PipelineDefinitionError(f"has {len(node.branches())} branches and Argo v4 allows "
+                                              f"{limits.MAX_DAG_TASKS} tasks in a DAG: use a map step",
+                                              file=self.ctx.pipeline_file, step=node.name, field="branches")
             branch_names = NameAllocator()
             for branch_name, graph in node.branches().items():
                 tasks.append(a.DAGTask(
                     name=branch_names.allocate(branch_name), template=self.graph_template(node, graph, branch_name),
                     arguments=a.Arguments(parameters=[a.Parameter(name="map_variable",
                                                                   value="{{inputs.parameters.map_variable}}")])))
-        del mv_input
         self.templates.append(a.Template(name=name, inputs=a.Inputs(parameters=inputs), parallelism=settings.parallelism,
                                          dag=a.DAGTemplate(fail_fast=False, tasks=tasks)))
         return name
