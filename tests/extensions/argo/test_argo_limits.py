@@ -159,3 +159,15 @@ def test_more_templates_than_argo_v4_allows_is_said_in_one_line(project):
     assert result.returncode == 2 and len(result.error_lines) == 1 and "Traceback" not in result.stderr
     assert "wide.yaml" in result.stderr and "Argo v4 allows 200" in result.stderr
     assert not (project / "argo-pipeline.yaml").exists()
+
+
+def test_a_parallel_step_of_more_branches_than_a_dag_holds_is_said_in_one_line(project):
+    branches = "".join(f"        b{i}:\n          start_at: s\n          steps:\n            s: {{type: stub, next: success}}\n"
+                       f"            success: {{type: success}}\n            fail: {{type: fail}}\n" for i in range(201))
+    (project / "wide.yaml").write_text("dag:\n  start_at: fan\n  steps:\n    fan:\n      type: parallel\n"
+                                       "      next: success\n      branches:\n" + branches +
+                                       "    success: {type: success}\n    fail: {type: fail}\n")
+    (project / "argo.yaml").write_text(ARGO)
+    result = run_cli(["execute", "-f", "wide.yaml", "-c", "argo.yaml"], project)
+    assert result.returncode == 2 and len(result.error_lines) == 1 and "Traceback" not in result.stderr
+    assert "step 'fan'" in result.stderr and "201 branches" in result.stderr
