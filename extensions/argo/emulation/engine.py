@@ -46,6 +46,8 @@ from .substitution import ABSENT, UnresolvedVariable, item_label, item_scope, re
 DONE = ("Succeeded", "Failed", "Error")
 _PURE_REFERENCE = re.compile(r"{{\s*(tasks\.[^{}]+?)\s*}}")
 _GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
+# a Kubernetes object name (apimachinery validation.IsDNS1123Subdomain): at most 253 characters
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
 
 
@@ -147,7 +149,15 @@ class Emulator:
         volumes = {}
         for v in spec.get("volumes") or []:
             claim = (v.get("persistentVolumeClaim") or {}).get("claimName")
-            host = self.state_dir / "volumes" / (claim or f"{v['name']}-emptydir")
+            folder = claim or f"{v['name']}-emptydir"
+            # a claim is a PersistentVolumeClaim's name and a volume's name a pod's: Kubernetes object names
+            # are DNS-1123 subdomains (lowercase letters, digits, '-', '.'), so no real claim is named '../x'
+            # (Argo passes claimName through untouched: operator.go ~line 2019); such a name never leaves
+            # the emulator's state folder
+            if not _DNS_SUBDOMAIN.fullmatch(str(folder)) or ".." in str(folder):
+                raise EmulationError(f"volume '{v['name']}': '{folder}' is not a Kubernetes object name "
+                                     "(lowercase letters, digits, '-' and '.')")
+            host = self.state_dir / "volumes" / folder
             host.mkdir(parents=True, exist_ok=True)
             volumes[v["name"]] = host
         self.volumes = volumes

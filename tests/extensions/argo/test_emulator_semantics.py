@@ -247,3 +247,15 @@ def test_task_fields_not_emulated_are_refused_not_ignored(tmp_path, field):
     assert result.phase in ("Failed", "Error")
     [node] = [n for n in result.nodes if n.name.endswith(".a")]
     assert node.phase == "Error" and "does not emulate" in node.message
+
+
+@pytest.mark.parametrize("claim", ["../../x", "../state-sibling", "/abs", "a/../../b"])
+def test_a_claim_name_cannot_escape_the_state_folder(tmp_path, claim):
+    """No PVC is named '../../x' (Kubernetes names are DNS-1123 subdomains): refused, nothing made outside."""
+    m = workflow([sh("main", "true")], volumes=[{"name": "v", "persistentVolumeClaim": {"claimName": claim}}])
+    before = {p for p in tmp_path.rglob("*")}
+    with pytest.raises(EmulationError, match="is not a Kubernetes object name"):
+        run(tmp_path, m)
+    outside = {p for p in tmp_path.rglob("*") if p not in before and tmp_path / "state" not in p.parents
+               and p != tmp_path / "state" and p != tmp_path / "project"}
+    assert not outside and not (tmp_path.parent / "x").exists()
