@@ -4,11 +4,20 @@ While the run is going, steps are recorded piece by piece in ``<log_folder>/<run
 :mod:`.pieces`: atomic, safe for many writers, constant cost per step); when the run ends, the pieces
 are gathered into ``<run_id>.json``, written atomically, and the parts folder is removed. A run log
 copied from a cluster can hold either form (or both, if the run was cut short): the store reads both.
+
+Gathering and writing exclude each other through a lock on ``<log_folder>/.<run_id>.lock`` (``flock``):
+every read and write of a run holds it shared, gathering (and turning a gathered run back into pieces
+for a late writer) holds it alone. So a gathering never removes a piece it did not gather, two
+gatherings never interleave, and a late write after a gathering lands in pieces again.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -28,6 +37,9 @@ class FileSystemRunLogStore(PieceStore):
     service_name: ClassVar[str] = "file-system"
 
     _cache: dict[str, Any] = PrivateAttr(default_factory=dict)
+    #: (run id, process, thread) -> [lock file descriptor, depth held]: a forked child or another
+    #: thread has its own open lock file, as flock locks belong to an open file
+    _locks: dict[tuple, list] = PrivateAttr(default_factory=dict)
 
     def run_dir(self, run_id: str) -> Path:
         return self._root() / f"{run_id}{PARTS_SUFFIX}"
@@ -45,12 +57,45 @@ class FileSystemRunLogStore(PieceStore):
     def _consolidated_exists(self, run_id: str) -> bool:
         return self.json_path(run_id).exists()
 
-    def _need_run(self, run_id: str) -> Path:
-        """The pieces of a run about to be written to (a consolidated run is turned back into pieces)."""
-        d = self._dir(run_id)
-        if not (d / HEADER).exists():
-            self._explode(run_id, self._consolidated(run_id))
-        return d
+    @contextmanager
+    def _locked(self, run_id: str, exclusive: bool = False):
+        """Hold the run's lock (shared, or alone); nested holds in one thread take it once."""
+        key = (run_id, os.getpid(), threading.get_ident())
+        held = self._locks.get(key)
+        if held is None:
+            path = self._root() / f".{check_run_id(run_id)}.lock"
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            except FileNotFoundError:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            held = self._locks[key] = [fd, 0]
+        if held[1]:  # already held by this thread: an outer hold covers it (never shared -> alone)
+            held[1] += 1
+            try:
+                yield
+            finally:
+                held[1] -= 1
+            return
+        fcntl.flock(held[0], fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        held[1] = 1
+        try:
+            yield
+        finally:
+            held[1] = 0
+            fcntl.flock(held[0], fcntl.LOCK_UN)
+
+    @contextmanager
+    def _writing(self, run_id: str):
+        """Hold the lock shared over the run's pieces (a gathered run is first turned back into pieces)."""
+        while True:
+            with self._locked(run_id):
+                if self._pieces(run_id):
+                    yield
+                    return
+            with self._locked(run_id, exclusive=True):
+                if not self._pieces(run_id):
+                    self._explode(run_id, self._consolidated(run_id))
 
     def _consolidated(self, run_id: str) -> RunLog:
         """The consolidated run log, parsed once per store (reading it never changes it)."""
@@ -99,31 +144,36 @@ class FileSystemRunLogStore(PieceStore):
         self._write(d / RUN_CONFIG, run_log.run_config)
         self._write(d / HEADER, run_log.model_copy(update={"steps": {}, "parameters": {}, "run_config": {}}))
 
-    # reads of a consolidated run come from its JSON; writes go to pieces
+    # reads of a consolidated run come from its JSON; writes go to pieces; both under the run's lock
     def get_run_log_header(self, run_id: str) -> RunLog:
-        if self._pieces(run_id):
-            return super().get_run_log_header(run_id)
-        return self._consolidated(run_id)[1].model_copy(update={"steps": {}, "parameters": {}, "run_config": {}})
+        with self._locked(run_id):
+            if self._pieces(run_id):
+                return super().get_run_log_header(run_id)
+            return self._consolidated(run_id)[1].model_copy(update={"steps": {}, "parameters": {}, "run_config": {}})
 
     def get_run_config(self, run_id: str) -> dict:
-        if self._pieces(run_id):
-            return super().get_run_config(run_id)
-        return self._consolidated(run_id)[1].run_config
+        with self._locked(run_id):
+            if self._pieces(run_id):
+                return super().get_run_config(run_id)
+            return self._consolidated(run_id)[1].run_config
 
     def get_parameters(self, run_id: str) -> dict[str, Parameter]:
-        if self._pieces(run_id):
-            return super().get_parameters(run_id)
-        return dict(self._consolidated(run_id)[1].parameters)
+        with self._locked(run_id):
+            if self._pieces(run_id):
+                return super().get_parameters(run_id)
+            return dict(self._consolidated(run_id)[1].parameters)
 
     def get_step_log(self, run_id: str, internal_name: str) -> StepLog:
-        if self._pieces(run_id):
-            return super().get_step_log(run_id, internal_name)
-        return self._consolidated_piece(run_id, 2, internal_name, "step")
+        with self._locked(run_id):
+            if self._pieces(run_id):
+                return super().get_step_log(run_id, internal_name)
+            return self._consolidated_piece(run_id, 2, internal_name, "step")
 
     def get_branch_log(self, run_id: str, internal_name: str) -> BranchLog:
-        if self._pieces(run_id):
-            return super().get_branch_log(run_id, internal_name)
-        return self._consolidated_piece(run_id, 3, internal_name, "branch")
+        with self._locked(run_id):
+            if self._pieces(run_id):
+                return super().get_branch_log(run_id, internal_name)
+            return self._consolidated_piece(run_id, 3, internal_name, "branch")
 
     def _consolidated_piece(self, run_id: str, index: int, internal_name: str, kind: str):
         found = self._consolidated(run_id)[index].get(internal_name)
@@ -132,33 +182,44 @@ class FileSystemRunLogStore(PieceStore):
         return found.model_copy()
 
     def list_logs(self, run_id: str) -> tuple[list[StepLog], list[BranchLog]]:
-        if self._pieces(run_id):
-            return super().list_logs(run_id)
-        _, _, steps, branches = self._consolidated(run_id)
-        return list(steps.values()), list(branches.values())
+        with self._locked(run_id):
+            if self._pieces(run_id):
+                return super().list_logs(run_id)
+            _, _, steps, branches = self._consolidated(run_id)
+            return list(steps.values()), list(branches.values())
+
+    def create_run_log(self, run_log: RunLog, exist_ok: bool = False) -> None:
+        with self._locked(run_log.run_id, exclusive=True):  # no gathering of an older run of this id between
+            super().create_run_log(run_log, exist_ok)
 
     def set_run_status(self, run_id: str, status: str) -> None:
-        self._need_run(run_id)
-        super().set_run_status(run_id, status)
+        with self._writing(run_id):
+            super().set_run_status(run_id, status)
+
+    def set_parameters(self, run_id: str, parameters: dict[str, Parameter]) -> None:
+        with self._writing(run_id):
+            super().set_parameters(run_id, parameters)
 
     def put_step_log(self, run_id: str, step_log: StepLog) -> None:
-        self._need_run(run_id)
-        super().put_step_log(run_id, step_log)
+        with self._writing(run_id):
+            super().put_step_log(run_id, step_log)
 
     def put_branch_log(self, run_id: str, branch_log: BranchLog) -> None:
-        self._need_run(run_id)
-        super().put_branch_log(run_id, branch_log)
+        with self._writing(run_id):
+            super().put_branch_log(run_id, branch_log)
 
     def get_run_log(self, run_id: str) -> RunLog:
-        if self._pieces(run_id):
-            return super().get_run_log(run_id)
-        return self._parse(self.json_path(run_id))  # a fresh copy: parsing costs a fifth of a deep copy
+        with self._locked(run_id):
+            if self._pieces(run_id):
+                return super().get_run_log(run_id)
+            return self._parse(self.json_path(run_id))  # a fresh copy: parsing costs a fifth of a deep copy
 
     def finalize(self, run_id: str) -> None:
-        """Gather the pieces into ``<run_id>.json`` and remove them."""
-        d = self._dir(run_id)
-        if not (d / HEADER).exists():
-            return
-        run_log = super().get_run_log(run_id)
-        write_atomic(self.json_path(run_id), run_log.model_dump_json(indent=1))
-        shutil.rmtree(d, ignore_errors=True)
+        """Gather the pieces into ``<run_id>.json`` and remove them, holding the run's lock alone."""
+        with self._locked(run_id, exclusive=True):
+            d = self._dir(run_id)
+            if not (d / HEADER).exists():
+                return
+            run_log = super().get_run_log(run_id)
+            write_atomic(self.json_path(run_id), run_log.model_dump_json(indent=1), self.durable)
+            shutil.rmtree(d, ignore_errors=True)

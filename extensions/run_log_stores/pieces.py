@@ -2,7 +2,8 @@
 
 Shared by the ``file-system`` and ``chunked-fs`` stores. Every write goes to a temporary file in the
 same folder and is renamed over the old one, so a reader never sees half a file and a process that
-dies loses nothing it had written. Pieces of different steps are different files, so any number of
+dies loses nothing it had written. With ``durable`` each file and its folder are also
+fsynced around the rename, so a power loss cannot leave a renamed file without its data. Pieces of different steps are different files, so any number of
 processes (Argo pods) can record steps of one run at once, and recording a step costs the same in a
 run of ten steps or ten thousand.
 """
@@ -30,18 +31,33 @@ BRANCHES = "branches"
 _DIGEST = 20  # hex characters of the piece names' hash: no collision in any realistic run
 
 
-def write_atomic(path: Path, text: str) -> None:
+def sync_folder(folder: Path) -> None:
+    """Make the names in ``folder`` (a file renamed or created in it) survive a power loss."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, text: str, durable: bool = False) -> None:
     """Write ``text`` to ``path`` so that readers see the old content or the new, never a mix.
 
     The temporary file is named after the writing process and thread, so no two writers share one
-    (cheaper than ``mkstemp``'s random names: a third of the cost of writing a record).
+    (cheaper than ``mkstemp``'s random names: a third of the cost of writing a record). ``durable``:
+    the data is on disk before the rename and the rename is on disk when this returns.
     """
     tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+            if durable:
+                fh.flush()
+                os.fsync(fd)
         os.replace(tmp, path)
+        if durable:
+            sync_folder(path.parent)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -58,6 +74,8 @@ class PieceStore(BaseRunLogStore):
     """A folder per run, a file per piece."""
 
     log_folder: str = ".run_log_store"
+    #: fsync every file and its folder around each atomic rename (see docs/run-log.md for the cost)
+    durable: bool = False
 
     def shared_paths(self) -> dict[str, str]:
         return {"log_folder": self.log_folder}
@@ -76,10 +94,10 @@ class PieceStore(BaseRunLogStore):
     def _write(self, path: Path, model: BaseModel | dict) -> None:
         text = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
         try:
-            write_atomic(path, text)
+            write_atomic(path, text, self.durable)
         except FileNotFoundError:
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, text)
+            write_atomic(path, text, self.durable)
 
     def _read(self, path: Path):
         try:
@@ -95,18 +113,31 @@ class PieceStore(BaseRunLogStore):
 
     # --- the store ------------------------------------------------------------------------------
     def create_run_log(self, run_log: RunLog, exist_ok: bool = False) -> None:
+        """Claim the run id by creating its folder (atomic: of processes starting one run id together,
+        exactly one creates it; every other gets "already exists" and writes nothing)."""
         d = self._dir(run_log.run_id)
-        if (d / HEADER).exists() or self._consolidated_exists(run_log.run_id):
+        if self._consolidated_exists(run_log.run_id) or not self._claim(d):
             if exist_ok:
                 return
             raise RunnableError(f"run id '{run_log.run_id}' already exists in {self.log_folder}; choose another",
                                 field="run_id")
-        d.mkdir(parents=True, exist_ok=True)
         (d / STEPS).mkdir(exist_ok=True)
         (d / BRANCHES).mkdir(exist_ok=True)
         self._write(d / PARAMETERS, {k: v.model_dump(mode="json") for k, v in run_log.parameters.items()})
         self._write(d / RUN_CONFIG, run_log.run_config)
         self._write(d / HEADER, run_log.model_copy(update={"steps": {}, "parameters": {}, "run_config": {}}))
+
+    def _claim(self, d: Path) -> bool:
+        try:
+            d.mkdir()
+        except FileNotFoundError:
+            d.parent.mkdir(parents=True, exist_ok=True)
+            return self._claim(d)
+        except FileExistsError:
+            return False
+        if self.durable:
+            sync_folder(d.parent)
+        return True
 
     def _consolidated_exists(self, run_id: str) -> bool:
         return False
