@@ -130,18 +130,32 @@ map_option = click.option("--map-variable", default=None, metavar="JSON",
 
 
 @cli.command()
-@pipeline_option
+@click.argument("pipeline", required=False, metavar="[PIPELINE]")
+@click.option("-f", "--file", "pipeline_file", default=None, metavar="PIPELINE",
+              help="The pipeline definition (YAML); may also be given as the argument (runnable 0.50's form).")
 @config_option
 @click.option("-p", "--parameters-file", default=None, metavar="PARAMS", help="Initial parameters (YAML mapping).")
 @click.option("--run-id", default=None, help="Name the run (default: time-based and unique).")
 @click.option("--tag", default="", help="A label recorded in the run log.")
+@click.option("--use-cached", default=None, metavar="RUN_ID",
+              help="runnable 0.11's form of 'runnable retry RUN_ID': reuse what succeeded in that run.")
 @log_level_option
-def execute(pipeline_file, config_file, parameters_file, run_id, tag):
+def execute(pipeline, pipeline_file, config_file, parameters_file, run_id, tag, use_cached):
     """Run a pipeline, or write its Argo manifest with an argo configuration."""
     from . import entrypoints
 
-    ctx, status = entrypoints.execute(pipeline_file, config_file=config_file, parameters_file=parameters_file,
-                                      run_id=run_id, tag=tag)
+    if pipeline and pipeline_file and pipeline != pipeline_file:
+        raise click.UsageError(f"two pipelines given ('{pipeline}' and -f '{pipeline_file}'): give one")
+    pipeline_file = pipeline_file or pipeline
+    if not pipeline_file:
+        raise click.UsageError("Missing option '-f' / '--file' (or the pipeline as the argument)")
+    if use_cached:
+        if parameters_file:
+            raise click.UsageError("--use-cached reuses the parameters of the run it retries: drop -p")
+        ctx, status = entrypoints.retry(use_cached, pipeline_file, config_file=config_file, run_id=run_id, tag=tag)
+    else:
+        ctx, status = entrypoints.execute(pipeline_file, config_file=config_file, parameters_file=parameters_file,
+                                          run_id=run_id, tag=tag)
     _report(ctx, status)
 
 

@@ -30,6 +30,16 @@ ALIASES = {
     "secrets-handler": "secrets",
 }
 
+# runnable 0.11's names of plugins that are ours under another name
+TYPE_ALIASES = {("secrets", "env-secrets-manager"): "env-secrets"}
+# runnable 0.11's experiment tracker section: only its 'do-nothing' tracker is accepted (and does nothing)
+TRACKER_KEYS = ("experiment_tracker", "experiment-tracker")
+# runnable 0.11's executors we do not ship, and what to write instead
+REFUSED_EXECUTORS = {
+    "mocked": "runnable 0.11's 'mocked' executor is not provided: to test a pipeline's wiring, make the steps "
+              "'type: stub' (they succeed without running) and run with the 'local' executor",
+}
+
 DEFAULTS: dict[str, dict[str, Any]] = {
     "pipeline_executor": {"type": "local", "config": {}},
     "run_log_store": {"type": "file-system", "config": {}},
@@ -103,6 +113,13 @@ def load_configuration(path: str | None) -> RunnableConfig:
     services: dict[str, Any] = {}
     written: dict[str, list[str]] = {}
     for key, value in raw.items():
+        if str(key) in TRACKER_KEYS:
+            tracker = value.get("type") if isinstance(value, dict) else value
+            if tracker != "do-nothing":
+                raise ConfigurationError(f"experiment tracker '{tracker}' is not supported (only 'do-nothing', "
+                                         f"which does nothing, is accepted)", file=path, line=locate(path, [key]),
+                                         field=str(key))
+            continue
         canonical = ALIASES.get(str(key))
         if canonical is None:
             raise ConfigurationError(
@@ -132,6 +149,10 @@ def load_configuration(path: str | None) -> RunnableConfig:
             ) from None
         if services[name].config is None:
             services[name].config = {}
+        services[name].type = TYPE_ALIASES.get((name, services[name].type), services[name].type)
+        if name == "pipeline_executor" and services[name].type in REFUSED_EXECUTORS:
+            raise ConfigurationError(REFUSED_EXECUTORS[services[name].type], file=path,
+                                     line=locate(path, [written[name][0], "type"]), field=f"{written[name][0]}.type")
     config = RunnableConfig(**services, file=path)
     config._written_keys = written
     return config

@@ -278,14 +278,31 @@ def dag_hash(*definitions: Any) -> str:
     return hashlib.sha1(payload).hexdigest()
 
 
+def _containers(value: Any) -> set[int]:
+    """Identities of the mappings and lists in ``value`` (an alias loads as the very object of its anchor)."""
+    found: set[int] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (dict, list)) and id(item) not in found:
+            found.add(id(item))
+            stack.extend(item.values() if isinstance(item, dict) else item)
+    return found
+
+
 def build_pipeline(definition: Any, *, file: str | None = None, project_dir: Path | None = None) -> Graph:
     """The validated top-level graph of a pipeline definition ({dag: {...}})."""
     builder = GraphBuilder(file, project_dir)
     if not isinstance(definition, dict) or "dag" not in definition:
         raise PipelineDefinitionError("must have a 'dag' at its top", file=file)
-    unknown = [k for k in definition if k != "dag"]
+    # runnable's own examples keep YAML anchors in keys beside 'dag' (branch: &branch ...); such a key is
+    # allowed when 'dag' uses what it holds through an alias, and is then no part of the pipeline
+    used = _containers(definition["dag"])
+    unknown = [k for k in definition if k != "dag" and not (_containers(definition[k]) & used)]
     if unknown:
-        raise builder.error("unknown field; allowed: dag", [unknown[0]], field=str(unknown[0]))
+        raise builder.error("unknown field; allowed: dag (and keys holding anchors that 'dag' uses)", [unknown[0]],
+                            field=str(unknown[0]))
+    definition = {"dag": definition["dag"]}
     builder.sources.append(definition)
     graph = builder.graph(definition["dag"], ["dag"], ())
     graph.definition = definition

@@ -26,6 +26,7 @@ class TaskInputs:
         self.names = names
         self.load = load
         self.json_values = json_values  # json/metric values as they are; objects are absent
+        self.used: list[str] | None = None  # set by a task once it knows what it reads (kept if it then fails)
 
 
 class TaskResult:

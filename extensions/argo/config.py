@@ -168,6 +168,11 @@ class Backoff(_Strict):
     factor: int = Field(2, ge=1)
     max_duration: str = "3600"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:  # a field written empty (duration: ~) takes its default
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
     @field_validator("duration", "max_duration", mode="before")
     @classmethod
     def _durations(cls, value: Any) -> str:
@@ -178,6 +183,11 @@ class RetryStrategy(_Strict):
     limit: int = Field(0, ge=0)
     retry_policy: Literal["Always", "OnFailure", "OnError", "OnTransientError"] = "Always"
     backoff: Backoff = Backoff()
+
+    @field_validator("backoff", mode="before", json_schema_input_type=Backoff | None)
+    @classmethod
+    def _null_backoff(cls, value: Any) -> Any:  # backoff: ~ is the default backoff
+        return {} if value is None else value
 
 
 class PersistentVolume(_Strict):
@@ -321,6 +331,26 @@ class Cron(_Strict):
         return value
 
 
+# runnable 0.50's argo configuration fields that are not ours, and what to write instead (docs/migrating.md)
+RUNNABLE_050_FIELDS = {
+    "defaults": "write its fields (image, resources, node_selector, tolerations, retry_strategy, env, "
+                "image_pull_policy) directly under config; its active_deadline_seconds is max_step_duration_in_seconds",
+    "argo_workflow": "write metadata.generateName as name, metadata.namespace as namespace, metadata.labels/"
+                     "annotations as labels/annotations, spec.serviceAccountName as service_account_name, "
+                     "spec.activeDeadlineSeconds as max_workflow_duration_in_seconds, spec.parallelism as parallelism, "
+                     "spec.podGC.strategy as pod_gc, spec.nodeSelector/tolerations/retryStrategy as node_selector/"
+                     "tolerations/retry_strategy, all directly under config",
+    "pvc_for_runnable": "write persistent_volumes: [{name: <claim>, mount_path: <path>}] (docs/argo.md says where "
+                        "run logs and the catalog live)",
+    "custom_volumes": "write persistent_volumes: [{name: <claim>, mount_path: <path>}]",
+    "cron_schedule": "write cron: {schedule: [...], timezone: ...} (schedules is schedule)",
+    "secret_from_k8s": "write secrets_from_k8s: [{environment_variable, secret_name, secret_key}]",
+    "configmap_cache_name": "not needed: steps are not memoized",
+    "log_level": "not a configuration field: pass --log-level to runnable",
+    "mock": "make the steps 'type: stub' to run a pipeline without its code",
+}
+
+
 class ArgoConfig(StepSettings):
     """``pipeline-executor: {type: argo, config: {...}}``; only ``image`` is required."""
 
@@ -370,9 +400,22 @@ class ArgoConfig(StepSettings):
             raise ValueError(f"must be a mapping such as {{schedule: '0 3 * * *'}} (got {value!r})")
         return value
 
+    @staticmethod
+    def _refuse_layout_of_runnable_050(data: Any) -> None:
+        if isinstance(data, dict):
+            for field, instead in RUNNABLE_050_FIELDS.items():
+                # 0.50 read each field under its name or its camelCase alias
+                for written in dict.fromkeys((field, re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), field))):
+                    if written in data:
+                        shown = repr(data[written])
+                        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                        raise field_error(written, f"{shown} is runnable 0.50's layout: {instead} "
+                                                   f"(docs/migrating.md)", data[written])
+
     @model_validator(mode="before")
     @classmethod
-    def _cron_means_cron_workflow(cls, data: Any) -> Any:
+    def _cron_means_cron_workflow(cls, data: Any) -> Any:  # one model-level before-validator: schemas.py reads it
+        cls._refuse_layout_of_runnable_050(data)
         if isinstance(data, dict) and data.get("cron") is not None and "kind" not in data:
             data = {**data, "kind": "CronWorkflow"}
         return data

@@ -110,8 +110,10 @@ class FileSystemCatalog(BaseCatalog):
         target = self.run_dir(run_id) / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_suffix(".tmp")
+        import cloudpickle  # classes a notebook (or __main__) defines are pickled by value; the rest as pickle does
+
         with open(tmp, "wb") as fh:
-            pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            cloudpickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(target)
         return rel
 

@@ -2,7 +2,7 @@
 
 Each iteration sees the item as ``iterate_as`` (and every parameter around the step). What the
 iterations return is gathered per name into a list in iteration order, or passed through ``reducer``
-(a dotted path to a function taking that list). Iterations are named by their index, so items of any
+(a dotted path to a function taking that list, or one of the names in ``REDUCERS``). Iterations are named by their index, so items of any
 size or shape are fine. A reducer that cannot be imported, or that raises, fails the step and the run
 with one line naming the step and its ``reducer`` field.
 """
@@ -18,6 +18,18 @@ from runnable.datamodel import BranchLog, Parameter
 from runnable.errors import PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BranchRun, CompositeNode, MapSlot
+
+
+def _concat(values: list) -> Any:
+    """Strings joined into one string; lists (or other iterables) chained into one list."""
+    if all(isinstance(v, str) for v in values):
+        return "".join(values)
+    return [item for value in values for item in value]
+
+
+# Reducers named without a module (docs/pipelines.md); each takes the list of the iterations' values
+REDUCERS = {"max": max, "min": min, "sum": sum, "first": lambda values: values[0],
+            "last": lambda values: values[-1], "concat": _concat}
 
 
 class MapNode(CompositeNode):
@@ -40,8 +52,14 @@ class MapNode(CompositeNode):
     @field_validator("reducer")
     @classmethod
     def _dotted(cls, value: str | None) -> str | None:
-        if value is not None and ("." not in value or not all(p.isidentifier() for p in value.split("."))):
-            raise ValueError(f"'{value}' is not a dotted path to a function (module.function)")
+        if value is None or value in REDUCERS:
+            return value
+        if value.lstrip().startswith("lambda"):
+            raise ValueError(f"'{value}': a lambda is not evaluated (runnable 0.50 did); name a module.function, "
+                             f"or one of {', '.join(REDUCERS)}")
+        if "." not in value or not all(p.isidentifier() for p in value.split(".")):
+            raise ValueError(f"'{value}' is not a dotted path to a function (module.function) nor one of "
+                             f"{', '.join(REDUCERS)}")
         return value
 
     @classmethod
@@ -108,6 +126,8 @@ class MapNode(CompositeNode):
     def _reducer(self, ctx):
         import importlib
 
+        if self.reducer in REDUCERS:
+            return REDUCERS[self.reducer]
         module, _, attr = self.reducer.rpartition(".")
         try:
             return getattr(importlib.import_module(module), attr)

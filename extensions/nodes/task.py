@@ -80,6 +80,7 @@ class TaskNode(BaseNode):
         chain = self.enclosing_branches(map_variable)
         scope = chain[-1] if chain else ""
         log = io.StringIO()
+        params, inputs = {}, None
         try:
             params = ctx.read_parameters(chain)
             if self.catalog and self.catalog.get:
@@ -107,6 +108,8 @@ class TaskNode(BaseNode):
             attempt.finish(SUCCESS)
         except Exception as exc:  # the user's code failed: recorded, the pipeline decides what follows
             message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
+            given = inputs.used if inputs is not None and inputs.used is not None else list(params)
+            attempt.input_parameters = attempt.input_parameters or {n: params[n] for n in given if n in params}
             attempt.finish(FAIL, ctx.secret_registry.scrub(f"{exc.__class__.__name__}: {message}".splitlines()[0]))
             log.write(traceback.format_exc())
             logger.debug("step '%s' failed", internal, exc_info=True)

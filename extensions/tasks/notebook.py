@@ -1,7 +1,8 @@
 """``command_type: notebook``: execute a Jupyter notebook with the parameters injected as a cell.
 
 The notebook runs in-process with ploomber-engine (no kernel to start). The executed notebook is
-kept in the catalog; ``returns`` are read from the notebook's variables.
+kept in the catalog; ``returns`` are read from the notebook's variables. JSON parameters are injected as
+literals; object parameters are not (their repr is not source text).
 """
 
 from __future__ import annotations
@@ -41,7 +42,13 @@ class NotebookTaskType(BaseTaskType):
             raise ExecutionError(f"notebook '{self.command}' does not exist")
         notebook = nbformat.read(str(path), as_version=4)
         client = PloomberClient(notebook, display_stdout=False, progress_bar=False, cwd=str(ctx.project_dir))
-        parameters = {name: inputs.load(name) for name in inputs.names}
+        # only values that are written as Python literals are injected: an object's repr is not source text
+        # (docs/parameters.md: a notebook reads an object from a file its step gets from the catalog)
+        parameters = dict(inputs.json_values)
+        inputs.used = list(parameters)
+        skipped = [name for name in inputs.names if name not in parameters]
+        if skipped:
+            log.write(f"object parameters not injected into the notebook: {', '.join(skipped)}\n")
         failure = None
         with capture_output(log, ctx.secret_registry.scrub):
             try:
@@ -54,4 +61,4 @@ class NotebookTaskType(BaseTaskType):
             raise ExecutionError(f"the notebook failed: {failure.__class__.__name__}: {failure}".splitlines()[0])
         namespace = client.get_namespace()
         values = {spec.name: namespace[spec.name] for spec in self.returns if spec.name in namespace}
-        return TaskResult(values, used=list(inputs.names), catalog=[entry] if entry is not None else [])
+        return TaskResult(values, used=inputs.used, catalog=[entry] if entry is not None else [])

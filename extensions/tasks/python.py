@@ -45,6 +45,7 @@ class PythonTaskType(BaseTaskType):
 
         func = import_function(self.command)
         kwargs, used = bind(func, inputs.names, inputs.load)
+        inputs.used = used
         with capture_output(log, ctx.secret_registry.scrub):
             result = func(**kwargs)
         return TaskResult(split_returns(result, self.returns), used)
