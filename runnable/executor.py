@@ -44,6 +44,8 @@ class BasePipelineExecutor(BaseService):
             run_id=ctx.run_id, dag_hash=ctx.graph.dag_hash, tag=ctx.tag, original_run_id=ctx.original_run_id,
             status=dm.PROCESSING, parameters=parameters, run_config=run_config,
         ))
+        if ctx.original_run_id:  # only the process that claimed the run id writes to its catalog
+            ctx.catalog.copy_run(ctx.original_run_id, ctx.run_id)
 
     def retries_run(self) -> tuple[str, bool] | None:
         """The run this executor's configuration says to retry, and whether a changed pipeline is allowed."""

@@ -47,7 +47,8 @@ def describe_change(before: dict, after: dict) -> str:
 
 
 def prepare(ctx: "RunContext", original_run_id: str, *, force: bool = False) -> dict[str, dm.Parameter]:
-    """Check the original run can be retried with this pipeline; copy its catalog; its initial parameters."""
+    """Check the original run can be retried with this pipeline; its initial parameters. (Its catalog is
+    copied once the retry has claimed its run id: ``BasePipelineExecutor.start_run``.)"""
     store = ctx.run_log_store
     try:
         original = store.get_run_log_header(original_run_id)
@@ -64,7 +65,6 @@ def prepare(ctx: "RunContext", original_run_id: str, *, force: bool = False) -> 
                             f"to run it anyway", file=ctx.pipeline_file)
     if "initial_parameters" not in run_config:
         raise RunnableError(f"run '{original_run_id}' does not record its initial parameters", field="run_id")
-    ctx.catalog.copy_run(original_run_id, ctx.run_id)
     return {k: dm.Parameter.model_validate(v) for k, v in run_config["initial_parameters"].items()}
 
 

@@ -121,6 +121,11 @@ dag:
     result = cli("retry", "first", "-f", "catalog_retry.yaml", "--run-id", "second")
     assert result.returncode == 0, result.stderr
     assert (project / ".catalog" / "second" / "data" / "report.csv").exists()
+    # a retry to a run id that exists stops in one line and leaves that run's catalog alone
+    (project / ".catalog" / "second" / "data" / "report.csv").unlink()
+    again = cli("retry", "first", "-f", "catalog_retry.yaml", "--run-id", "second")
+    assert again.returncode != 0 and "run id 'second' already exists" in again.stderr
+    assert not (project / ".catalog" / "second" / "data" / "report.csv").exists()
 
 
 def test_configuration_form(cli, project):
