@@ -176,7 +176,7 @@ class GraphBuilder:
         """Load a nested pipeline file; it must stay inside the project and not include itself."""
         from .yamlio import load
 
-        if not isinstance(relative, str) or not relative:
+        if not isinstance(relative, str) or not relative or "\0" in relative:
             raise self.error("must be the path of a pipeline file", keys, step=step, field="dag_definition")
         path = Path(relative)
         resolved = (self.project_dir / path).resolve()
@@ -274,8 +274,20 @@ class GraphBuilder:
 
 
 def dag_hash(*definitions: Any) -> str:
-    payload = json.dumps(definitions, sort_keys=True, default=str).encode()
+    try:
+        payload = json.dumps(definitions, sort_keys=True, default=str).encode()
+    except TypeError:  # keys of several types in one mapping (1 and 'a') cannot be sorted by json
+        payload = json.dumps(_sortable(definitions), sort_keys=True, default=str).encode()
     return hashlib.sha1(payload).hexdigest()
+
+
+def _sortable(value: Any) -> Any:
+    """``value`` with every mapping as a sorted list of [type and key, value] pairs."""
+    if isinstance(value, dict):
+        return sorted(([f"{type(k).__name__}:{k}", _sortable(v)] for k, v in value.items()), key=lambda kv: kv[0])
+    if isinstance(value, (list, tuple)):
+        return [_sortable(v) for v in value]
+    return value
 
 
 def _containers(value: Any) -> set[int]:

@@ -37,15 +37,19 @@ def available(kind: str) -> list[str]:
     return sorted(ExtensionManager(NAMESPACES[kind], invoke_on_load=False).names())
 
 
-@functools.lru_cache(maxsize=None)
 def load(kind: str, name: str) -> type:
     """The class registered under ``name`` in the entry-point group of ``kind``."""
+    if not isinstance(name, str) or not name:  # checked before the cache, which cannot hash a list or mapping
+        raise PluginNotFoundError(f"no {KIND_LABELS[kind]} given; available: {', '.join(available(kind))}")
+    return _load(kind, name)
+
+
+@functools.lru_cache(maxsize=None)
+def _load(kind: str, name: str) -> type:
     from stevedore import driver
     from stevedore.exception import NoMatches
 
     label = KIND_LABELS[kind]
-    if not isinstance(name, str) or not name:
-        raise PluginNotFoundError(f"no {label} given; available: {', '.join(available(kind))}")
     try:
         return driver.DriverManager(
             NAMESPACES[kind], name, invoke_on_load=False, on_load_failure_callback=_reraise

@@ -15,14 +15,14 @@ from .datamodel import BranchLog, Parameter, RunLog, StepLog
 from .errors import RunnableError, RunLogNotFoundError, StepLogNotFoundError
 from .service import BaseService
 
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 def check_run_id(run_id: str) -> str:
     """Run ids name files and folders: they may not contain path separators or start with a dot."""
-    if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
+    if not isinstance(run_id, str) or not _RUN_ID.fullmatch(run_id) or ".." in run_id:
         raise RunnableError(
-            f"run id '{run_id}' is not allowed: use letters, digits, '.', '_' and '-' "
+            f"run id {run_id!r} is not allowed: use letters, digits, '.', '_' and '-' "
             f"(at most 128, not starting with '.' or '-', no '..')",
             field="run_id",
         )

@@ -29,19 +29,58 @@ def load(path: str | Path, *, error: type[RunnableError] = RunnableError) -> Any
 
     p = Path(path)
     try:
+        if p.exists() and not p.is_file():  # a FIFO or a device would block the read forever
+            raise error("cannot be read (not a regular file)", file=str(path))
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error("file not found", file=str(path)) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # a folder, no permission, not UTF-8, a NUL in the path
         raise error(f"cannot be read ({exc.__class__.__name__})", file=str(path)) from None
     try:
-        return _safe_yaml().load(text)
+        data = _safe_yaml().load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise error(f"not valid YAML: {exc.problem or exc.context}", file=str(path), line=line) from None
     except YAMLError as exc:
-        raise error(f"not valid YAML: {exc}", file=str(path)) from None
+        raise error(f"not valid YAML: {exc}".splitlines()[0], file=str(path)) from None
+    except RecursionError:
+        raise error(f"nested deeper than {MAX_DEPTH} levels", file=str(path)) from None
+    problem = _check_size(data)
+    if problem:
+        raise error(problem, file=str(path))
+    return data
+
+
+# Limits on what a YAML file may expand to (docs/errors.md): aliases (*name) repeat what their anchor holds,
+# so a few hundred bytes can stand for billions of values; no pipeline, configuration or parameter file
+# needs that many repeats or that deep a nesting.
+MAX_ALIAS_VALUES = 100_000
+MAX_DEPTH = 100
+
+
+def _check_size(data: Any) -> str | None:
+    """Why ``data`` is refused (too many values repeated through aliases, or too deep), else None.
+
+    The walk stops as soon as a limit is passed, so it never visits more than the file's own values
+    and MAX_ALIAS_VALUES repeats."""
+    seen: set[int] = set()
+    repeated = 0
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, (dict, list)):
+            continue
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        if id(item) in seen:
+            repeated += len(item)
+            if repeated > MAX_ALIAS_VALUES:
+                return (f"its aliases expand to more than {MAX_ALIAS_VALUES:,} repeated values "
+                        "(write the values out, or use fewer aliases)")
+        seen.add(id(item))
+        stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return None
 
 
 @functools.lru_cache(maxsize=8)
