@@ -160,7 +160,7 @@ dag:
 def test_object_parameters_are_not_injected_and_notebook_classes_are_stored(tmp_path):
     _write(tmp_path, "functions.py", FUNCTIONS)
     _notebook(tmp_path / "notebook.ipynb", ("x = 0\nframe = None", ["parameters"]),
-              ("squared = x * x\nassert frame is None", []),
+              ("squared = x * x\nassert frame is None\nopen('ran.txt', 'a').write('ran ')", []),
               ("class Point:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\npoint = Point(squared, 1)", []))
     _write(tmp_path, "pipeline.yaml", NOTEBOOK_PIPELINE)
     (tmp_path / "params.yaml").write_text("x: 3\n")
@@ -169,6 +169,7 @@ def test_object_parameters_are_not_injected_and_notebook_classes_are_stored(tmp_
     run_log = read_run_log(tmp_path, "nb")
     assert run_log["parameters"]["squared"]["value"] == 9
     assert run_log["parameters"]["total"]["value"] == 10  # the notebook's Point, unpickled by the next step
+    assert (tmp_path / "ran.txt").read_text() == "ran "  # the notebook ran once
     logs = list((tmp_path / ".catalog" / "nb").rglob("notebook*.execution.log"))
     assert logs and "object parameters not injected into the notebook: frame" in logs[0].read_text()
 

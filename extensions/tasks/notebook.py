@@ -35,6 +35,7 @@ class NotebookTaskType(BaseTaskType):
 
     def run(self, ctx, inputs, *, step_name, log) -> TaskResult:
         import nbformat
+        from ploomber_engine._util import parametrize_notebook  # what PloomberClient.execute(parameters) calls
         from ploomber_engine.ipython import PloomberClient
 
         path = ctx.project_dir / self.command
@@ -49,16 +50,15 @@ class NotebookTaskType(BaseTaskType):
         skipped = [name for name in inputs.names if name not in parameters]
         if skipped:
             log.write(f"object parameters not injected into the notebook: {', '.join(skipped)}\n")
-        failure = None
+        parametrize_notebook(notebook, parameters=parameters)
+        failure, namespace = None, {}
         with capture_output(log, ctx.secret_registry.scrub):
-            try:
-                executed = client.execute(parameters=parameters)
+            try:  # runs the notebook once, in place (its cells get their outputs), and keeps its variables
+                namespace = client.get_namespace()
             except Exception as exc:  # the notebook raised: keep what ran, then fail the attempt
                 failure = exc
-                executed = notebook
-        entry = ctx.catalog.put_text(ctx.run_id, f"{log_name(step_name)}-{path.name}", nbformat.writes(executed))
+        entry = ctx.catalog.put_text(ctx.run_id, f"{log_name(step_name)}-{path.name}", nbformat.writes(notebook))
         if failure is not None:
             raise ExecutionError(f"the notebook failed: {failure.__class__.__name__}: {failure}".splitlines()[0])
-        namespace = client.get_namespace()
         values = {spec.name: namespace[spec.name] for spec in self.returns if spec.name in namespace}
         return TaskResult(values, used=inputs.used, catalog=[entry] if entry is not None else [])
