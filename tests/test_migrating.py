@@ -137,6 +137,7 @@ dag:
     make:
       type: task
       command: functions.make
+      catalog: {put: [functions.py], store_copy: false}
       returns: [{name: frame, kind: object}, x]
       next: notebook
     notebook:
@@ -170,6 +171,7 @@ def test_object_parameters_are_not_injected_and_notebook_classes_are_stored(tmp_
     assert run_log["parameters"]["squared"]["value"] == 9
     assert run_log["parameters"]["total"]["value"] == 10  # the notebook's Point, unpickled by the next step
     assert (tmp_path / "ran.txt").read_text() == "ran "  # the notebook ran once
+    assert ("functions.py", "put") in {(c["name"], c["stage"]) for c in run_log["steps"]["make"]["data_catalog"]}
     logs = list((tmp_path / ".catalog" / "nb").rglob("notebook*.execution.log"))
     assert logs and "object parameters not injected into the notebook: frame" in logs[0].read_text()
 

@@ -31,6 +31,7 @@ class CatalogSpec(BaseModel):
 
     get: list[str] = []
     put: list[str] = []
+    store_copy: bool = True  # runnable 0.50's; read and ignored: a put file is always copied (docs/migrating.md)
 
     @field_validator("get", "put")
     @classmethod
