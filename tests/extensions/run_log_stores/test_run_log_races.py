@@ -130,9 +130,9 @@ def test_sixty_four_writers_racing_repeated_gatherings_and_late_writes_lose_noth
     store.finalize("run")
 
     assert not torn
-    assert sorted(p.name for p in Path(folder).iterdir()) == [".run.lock", "run.json"]
     run_log = RunLog.model_validate_json((Path(folder) / "run.json").read_bytes())
     expected = {f"w{w}-{i}" for w in range(WRITERS) for i in range(STEPS_EACH)} | {f"late{w}-0" for w in range(WRITERS)}
     assert set(run_log.steps) == expected
     assert all(s.status == SUCCESS and len(s.attempts) == 1 for s in run_log.steps.values())
     assert run_log.status == SUCCESS
+    assert sorted(p.name for p in Path(folder).iterdir()) == [".run.lock", "run.json"]  # all gathered
