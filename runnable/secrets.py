@@ -29,6 +29,11 @@ class BaseSecrets(BaseService):
         """The environment variable secret ``name`` is read from, for a manager that reads the environment."""
         return None
 
+    def secrets_in_environment(self, environ: dict[str, str]) -> dict[str, str]:
+        """Secret name -> environment variable, for the variables of ``environ`` known to hold secrets
+        (a shell task's environment keeps only those it declares)."""
+        return {}
+
 
 class SecretRegistry:
     """The secret values handed out in this process, to scrub them from anything recorded, and the
@@ -54,8 +59,10 @@ class SecretRegistry:
                                       f"(its secrets: {', '.join(names) or 'none'})")
 
     def remember(self, value: str) -> None:
-        if value and len(value) >= 3:
-            self.values.add(value)
+        # each line of a multi-line secret too: output written line by line shows it a line at a time
+        for part in [value, *value.splitlines()]:
+            if part and len(part.strip()) >= 3:
+                self.values.add(part)
 
     def scrub(self, text: str) -> str:
         for value in sorted(self.values, key=len, reverse=True):
@@ -64,6 +71,8 @@ class SecretRegistry:
         return text
 
     def scrub_value(self, value):
+        """``value`` (JSON data) with every secret replaced, in mapping keys too; a number or boolean whose
+        text holds a secret (a secret returned as an int) becomes the redacted string."""
         if not self.values:
             return value
         if isinstance(value, str):
@@ -71,5 +80,7 @@ class SecretRegistry:
         if isinstance(value, list):
             return [self.scrub_value(v) for v in value]
         if isinstance(value, dict):
-            return {k: self.scrub_value(v) for k, v in value.items()}
+            return {self.scrub_value(k): self.scrub_value(v) for k, v in value.items()}
+        if value is not None and self.scrub(str(value)) != str(value):
+            return REDACTED
         return value

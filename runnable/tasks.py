@@ -37,19 +37,40 @@ class TaskResult:
 
 
 class _Tee:
-    """Writes to the execution log and on to the console the user is watching."""
+    """Writes to the execution log and on to the console the user is watching.
+
+    With ``scrub``, text is passed on a whole line at a time, so a secret printed in several pieces is
+    scrubbed as one; a line without its end is passed on when the capture ends (or past 64 KB)."""
+
+    HOLD = 1 << 16
 
     def __init__(self, *streams, scrub: Callable[[str], str] | None = None) -> None:
         self.streams = streams
         self.scrub = scrub
+        self.pending = ""
 
     def write(self, text: str) -> int:
-        shown = self.scrub(text) if self.scrub else text
-        for stream in self.streams:
-            stream.write(shown)
+        if not self.scrub:
+            self._emit(text)
+            return len(text)
+        self.pending += text
+        cut = self.pending.rfind("\n") + 1 if len(self.pending) <= self.HOLD else len(self.pending)
+        if cut:
+            self._emit(self.scrub(self.pending[:cut]))
+            self.pending = self.pending[cut:]
         return len(text)
 
-    def flush(self) -> None:
+    def _emit(self, text: str) -> None:
+        for stream in self.streams:
+            stream.write(text)
+
+    def close(self) -> None:
+        if self.pending:
+            self._emit(self.scrub(self.pending) if self.scrub else self.pending)
+            self.pending = ""
+        self.flush()
+
+    def flush(self) -> None:  # the line being written is held back: flushing it could show half a secret
         for stream in self.streams:
             stream.flush()
 
@@ -60,8 +81,13 @@ def capture_output(log, scrub: Callable[[str], str] | None = None) -> Iterator[N
 
     ``scrub`` removes secret values from both copies.
     """
-    with redirect_stdout(_Tee(log, sys.stdout, scrub=scrub)), redirect_stderr(_Tee(log, sys.stderr, scrub=scrub)):
-        yield
+    out, err = _Tee(log, sys.stdout, scrub=scrub), _Tee(log, sys.stderr, scrub=scrub)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            yield
+    finally:
+        out.close()
+        err.close()
 
 
 class BaseTaskType(BaseModel):

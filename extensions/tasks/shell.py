@@ -30,6 +30,11 @@ class ShellTaskType(BaseTaskType):
 
     def run(self, ctx, inputs, *, step_name, log) -> TaskResult:
         env = dict(os.environ)
+        for name, variable in ctx.secrets.secrets_in_environment(env).items():
+            if self.secrets is None or name in self.secrets:  # in its environment: scrubbed from its output
+                ctx.secret_registry.remember(env[variable])
+            else:  # only the secrets the task declares reach its environment
+                del env[variable]
         for name in self.secrets or []:
             env[name] = ctx.get_secret(name)
         shell = shutil.which("bash") or "/bin/sh"
