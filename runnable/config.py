@@ -37,7 +37,8 @@ TRACKER_KEYS = ("experiment_tracker", "experiment-tracker")
 # runnable 0.11's executors we do not ship, and what to write instead
 REFUSED_EXECUTORS = {
     "mocked": "runnable 0.11's 'mocked' executor is not provided: to test a pipeline's wiring, make the steps "
-              "'type: stub' (they succeed without running) and run with the 'local' executor",
+              "'type: stub' (they succeed without running; their other fields may stay) and run with the 'local' "
+              "executor",
 }
 
 DEFAULTS: dict[str, dict[str, Any]] = {
