@@ -19,6 +19,10 @@ def _set_log_level(ctx, param, value):
         level = value.upper()
         _state["debug"] = level == "DEBUG"
         logging.basicConfig(level=getattr(logging, level), format="%(levelname)s %(name)s: %(message)s")
+        from .secrets import ScrubbingFormatter
+
+        for handler in logging.getLogger().handlers:  # the user's own logging too: no secret on the console
+            handler.setFormatter(ScrubbingFormatter(handler.formatter))
         logging.getLogger("runnable").setLevel(level)
     return value
 

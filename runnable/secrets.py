@@ -7,7 +7,9 @@ parameters are scrubbed of it. A task that declares ``secrets: [NAME, ...]`` may
 
 from __future__ import annotations
 
+import logging
 import re
+import weakref
 from contextlib import contextmanager
 from typing import ClassVar, Iterator
 
@@ -15,6 +17,7 @@ from .errors import SecretNotFoundError
 from .service import BaseService
 
 REDACTED = "********"
+_REGISTRIES: "weakref.WeakSet[SecretRegistry]" = weakref.WeakSet()
 # What a secret may be named: an environment variable name, as shell tasks and env-secrets read them there.
 SECRET_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -35,12 +38,28 @@ class BaseSecrets(BaseService):
         return {}
 
 
+class ScrubbingFormatter(logging.Formatter):
+    """Formats a log record as ``inner`` does, then scrubs every secret any registry of this process knows
+    (a task's own ``logging`` reaches the console through the handlers set up before it ran)."""
+
+    def __init__(self, inner: logging.Formatter | None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = self.inner.format(record)
+        for registry in list(_REGISTRIES):
+            text = registry.scrub(text)
+        return text
+
+
 class SecretRegistry:
     """The secret values handed out in this process, to scrub them from anything recorded, and the
     secrets the step running now declared (the only ones it may ask for)."""
 
     def __init__(self) -> None:
         self.values: set[str] = set()
+        _REGISTRIES.add(self)
         self.declared: tuple[str, list[str]] | None = None  # (step, names); None: every secret may be asked for
 
     @contextmanager

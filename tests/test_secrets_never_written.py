@@ -28,6 +28,11 @@ def in_pieces():
     print(value[5:])
     sys.stderr.write(value[:3]); sys.stderr.write(value[3:] + "\\n")
 
+def logs_it():
+    import logging
+    logging.getLogger("mine").debug("debug %s", get_secret("API_TOKEN"))
+    logging.getLogger("mine").warning("warning " + get_secret("API_TOKEN"))
+
 def multi_line():
     for line in get_secret("KEY").splitlines():
         print("line:", line)
@@ -40,7 +45,8 @@ dag:
     key: {type: task, command: funcs.as_key, returns: [{name: mapping, kind: json}], next: number}
     number: {type: task, command: funcs.as_number, returns: [{name: pin, kind: json}], next: pieces}
     pieces: {type: task, command: funcs.in_pieces, next: multi}
-    multi: {type: task, command: funcs.multi_line, next: env declared}
+    multi: {type: task, command: funcs.multi_line, next: logs}
+    logs: {type: task, command: funcs.logs_it, next: env declared}
     env declared: {type: task, command_type: shell, secrets: [API_TOKEN], command: env, next: env undeclared}
     env undeclared: {type: task, command_type: shell, secrets: [], command: env, next: success}
     success: {type: success}
@@ -64,10 +70,10 @@ def test_no_secret_copy_in_any_file_or_on_the_console(tmp_path):
     (tmp_path / "p.yaml").write_text(PIPELINE)
     (tmp_path / "config.yaml").write_text(CONFIG)
     env = {"MYAPP_API_TOKEN": SECRET, "MYAPP_PIN": NUMBER, "MYAPP_KEY": MULTI}
-    result = run_cli(["execute", "-f", "p.yaml", "-c", "config.yaml", "--run-id", "leak"], tmp_path, env=env)
+    result = run_cli(["execute", "-f", "p.yaml", "-c", "config.yaml", "--run-id", "leak", "--log-level", "DEBUG"], tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     console = result.stdout + result.stderr
-    assert "line: ********" in console and "MYAPP_API_TOKEN=********" in console
+    assert "line: ********" in console and "debug ********" in console and "MYAPP_API_TOKEN=********" in console
     for value in [SECRET, NUMBER, *MULTI.splitlines()]:
         assert value not in console
         assert _copies(tmp_path, value) == [], value
