@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import nbformat
+
 from tests.conftest import run_cli
 
 SECRET = "s3cr3t-Value-42"
@@ -46,7 +48,8 @@ dag:
     number: {type: task, command: funcs.as_number, returns: [{name: pin, kind: json}], next: pieces}
     pieces: {type: task, command: funcs.in_pieces, next: multi}
     multi: {type: task, command: funcs.multi_line, next: logs}
-    logs: {type: task, command: funcs.logs_it, next: env declared}
+    logs: {type: task, command: funcs.logs_it, next: notebook}
+    notebook: {type: task, command_type: notebook, command: nb.ipynb, next: env declared}
     env declared: {type: task, command_type: shell, secrets: [API_TOKEN], command: env, next: env undeclared}
     env undeclared: {type: task, command_type: shell, secrets: [], command: env, next: success}
     success: {type: success}
@@ -68,6 +71,9 @@ def _execution_log(project: Path, step: str) -> str:
 def test_no_secret_copy_in_any_file_or_on_the_console(tmp_path):
     (tmp_path / "funcs.py").write_text(FUNCTIONS)
     (tmp_path / "p.yaml").write_text(PIPELINE)
+    cells = [nbformat.v4.new_code_cell("from runnable import get_secret\nvalue = get_secret('API_TOKEN')\n"
+                                       "print(value)\nvalue")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), str(tmp_path / "nb.ipynb"))
     (tmp_path / "config.yaml").write_text(CONFIG)
     env = {"MYAPP_API_TOKEN": SECRET, "MYAPP_PIN": NUMBER, "MYAPP_KEY": MULTI}
     result = run_cli(["execute", "-f", "p.yaml", "-c", "config.yaml", "--run-id", "leak", "--log-level", "DEBUG"], tmp_path, env=env)

@@ -57,7 +57,9 @@ class NotebookTaskType(BaseTaskType):
                 namespace = client.get_namespace()
             except Exception as exc:  # the notebook raised: keep what ran, then fail the attempt
                 failure = exc
-        entry = ctx.catalog.put_text(ctx.run_id, f"{log_name(step_name)}-{path.name}", nbformat.writes(notebook))
+        # its cells' sources and outputs scrubbed of secrets, as every other record
+        executed = nbformat.writes(nbformat.from_dict(ctx.secret_registry.scrub_value(notebook)))
+        entry = ctx.catalog.put_text(ctx.run_id, f"{log_name(step_name)}-{path.name}", executed)
         if failure is not None:
             raise ExecutionError(f"the notebook failed: {failure.__class__.__name__}: {failure}".splitlines()[0])
         values = {spec.name: namespace[spec.name] for spec in self.returns if spec.name in namespace}
