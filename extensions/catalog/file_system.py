@@ -8,6 +8,7 @@ step log. Nothing outside the project or the catalog folder is read or written.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import shutil
 from pathlib import Path, PurePosixPath
@@ -36,6 +37,34 @@ def _inside(path: Path, root: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _write(root: Path, target: Path, write) -> None:
+    """``write(fh)`` into ``target`` under ``root``, never through a symbolic link: the target's folder must
+    resolve inside ``root`` and the file is replaced by a rename, which replaces a link instead of following it."""
+    if root.is_symlink():
+        raise RunnableError(f"'{root}' is a symbolic link: write the folder it points to in the configuration")
+    if not target.parent.resolve().is_relative_to(root.resolve()):
+        raise ExecutionError(f"'{target}' is reached through a symbolic link out of '{root}': nothing is written")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.resolve().is_relative_to(root.resolve()):  # a link planted while the folders were made
+        raise ExecutionError(f"'{target}' is reached through a symbolic link out of '{root}': nothing is written")
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            write(fh)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _copy(source: Path, root: Path, target: Path) -> None:
+    def write(fh):
+        with open(source, "rb") as src:
+            shutil.copyfileobj(src, fh)
+
+    _write(root, target, write)
+    shutil.copystat(source, target)
 
 
 class FileSystemCatalog(BaseCatalog):
@@ -73,8 +102,7 @@ class FileSystemCatalog(BaseCatalog):
             for f in found:
                 rel = f.relative_to(source)
                 target = into / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(f, target)
+                _copy(f, into, target)
                 entries.append(DataCatalog(name=str(PurePosixPath(rel)), data_hash=sha256(target),
                                            catalog_relative_path=str(PurePosixPath(run_id, rel)), stage="get"))
         return entries
@@ -90,8 +118,7 @@ class FileSystemCatalog(BaseCatalog):
             for f in found:
                 rel = f.resolve().relative_to(base.resolve())
                 target = target_root / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(f, target)
+                _copy(f, Path(self.catalog_location), target)
                 entries.append(DataCatalog(name=str(PurePosixPath(rel)), data_hash=sha256(target),
                                            catalog_relative_path=str(PurePosixPath(run_id, rel)), stage="put"))
         return entries
@@ -99,27 +126,26 @@ class FileSystemCatalog(BaseCatalog):
     def put_text(self, run_id: str, name: str, text: str) -> DataCatalog:
         check_relative(name)
         target = self.run_dir(run_id) / name
-        target.parent.mkdir(parents=True, exist_ok=True)
         data = text.encode("utf-8")
-        target.write_bytes(data)
+        _write(Path(self.catalog_location), target, lambda fh: fh.write(data))
         return DataCatalog(name=name, data_hash=hashlib.sha256(data).hexdigest(),
                            catalog_relative_path=str(PurePosixPath(run_id, name)), stage="put")
 
     def put_object(self, run_id: str, name: str, value: Any) -> str:
         rel = f"{OBJECTS}/{names.log_name(name, 16)}.pickle"
         target = self.run_dir(run_id) / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
         import cloudpickle  # classes a notebook (or __main__) defines are pickled by value; the rest as pickle does
 
-        with open(tmp, "wb") as fh:
-            cloudpickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(target)
+        _write(Path(self.catalog_location), target,
+               lambda fh: cloudpickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
         return rel
 
     def get_object(self, run_id: str, path: str) -> Any:
         check_relative(path)
         source = self.run_dir(run_id) / path
+        if not _inside(source, Path(self.catalog_location).resolve()):
+            raise RunnableError(f"object '{path}' of run '{run_id}' is a symbolic link out of the catalog "
+                                f"{self.catalog_location}")
         try:
             with open(source, "rb") as fh:
                 return pickle.load(fh)
@@ -129,5 +155,10 @@ class FileSystemCatalog(BaseCatalog):
 
     def copy_run(self, from_run_id: str, to_run_id: str) -> None:
         source = self.run_dir(from_run_id)
-        if source.exists():
-            shutil.copytree(source, self.run_dir(to_run_id), dirs_exist_ok=True)
+        if not source.exists():
+            return
+        # the files that are inside the catalog only: a link (to anywhere) is not copied
+        for f in self._matches(source, "*", []):
+            rel = f.relative_to(source)
+            if not any((source.joinpath(*rel.parts[:i])).is_symlink() for i in range(1, len(rel.parts) + 1)):
+                _copy(f, Path(self.catalog_location), self.run_dir(to_run_id) / rel)
