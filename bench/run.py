@@ -252,6 +252,20 @@ def in_pod(report: Report, root: Path, ours: Side, sizes: tuple[int, int], repea
         report.add(f"pod step ({store}): cost ratio {big} / {small}", "ratio", times[big] / times[small])
 
 
+def durability(report: Report, root: Path, ours: Side, n: int, repeats: int) -> None:
+    """The file-system store's ``durable`` setting (fsync around each rename) against none, n sequential stubs."""
+    folder = fresh(root, "durability")
+    path, _ = workloads.write(folder, "pipeline", workloads.sequential(n, "stub"))
+    times = {}
+    for durable in (False, True):
+        config = folder / f"durable-{durable}.yaml"
+        config.write_text(json.dumps({"run-log-store": {"type": "file-system", "config": {"durable": durable}}}))
+        runs = iter(range(repeats))
+        times[durable] = median_of(repeats, lambda: ours.execute(path, folder, None, config, f"d{durable}{next(runs)}"))
+    report.add(f"sequential stub x{n}, file-system, durable", "s", times[True])
+    report.add(f"sequential stub x{n}, file-system, durable: cost ratio on / off", "ratio", times[True] / times[False])
+
+
 FILL_RUNS = """
 import sys
 from runnable.config import load_configuration
@@ -427,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
         transpile(report, root, ours, peer, [100, 200] if quick else [100, 300, 1000, 5000], 100 if quick else 1000)
         hera_cost(report, root, ours, 200 if quick else 5000)
         in_pod(report, root, ours, (10, 100) if quick else (10, 10000), 3)
+        durability(report, root, ours, 100 if quick else 1000, 3)
         print("seeing runs", flush=True)
         views(report, root, ours, 100 if quick else 1000, 1000 if quick else 10000, 3)
         print("local parallel execution", flush=True)
