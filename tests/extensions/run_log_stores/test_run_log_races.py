@@ -136,3 +136,17 @@ def test_sixty_four_writers_racing_repeated_gatherings_and_late_writes_lose_noth
     assert all(s.status == SUCCESS and len(s.attempts) == 1 for s in run_log.steps.values())
     assert run_log.status == SUCCESS
     assert sorted(p.name for p in Path(folder).iterdir()) == [".run.lock", "run.json"]  # all gathered
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_durable_store_records_the_same_run(project, cli, kind):
+    """``durable: true`` (fsync around each rename) changes when data reaches the disk, not what is written."""
+    for durable in ("false", "true"):
+        (project / f"{durable}.yaml").write_text(f"run-log-store:\n  type: {kind}\n  config: {{durable: {durable}}}\n")
+        assert cli("execute", "-f", "examples/hello.yaml", "-c", f"{durable}.yaml", "--run-id", durable).returncode == 0
+    plain, durable = read_run_log(project, "false"), read_run_log(project, "true")
+    assert plain["status"] == durable["status"] == SUCCESS
+    assert plain["steps"].keys() == durable["steps"].keys() == {"hello", "success"}
+    (project / "bad.yaml").write_text(f"run-log-store:\n  type: {kind}\n  config: {{durable: sometimes}}\n")
+    bad = cli("execute", "-f", "examples/hello.yaml", "-c", "bad.yaml")
+    assert bad.returncode != 0 and len(bad.error_lines) == 1 and "durable" in bad.error_lines[0]
