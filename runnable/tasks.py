@@ -6,7 +6,10 @@ the task step (node) around it handles attempts, the catalog and the run log.
 
 from __future__ import annotations
 
+import codecs
+import os
 import sys
+import threading
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
@@ -79,15 +82,75 @@ class _Tee:
 def capture_output(log, scrub: Callable[[str], str] | None = None) -> Iterator[None]:
     """Copy what in-process code prints into the step's execution log, still showing it on the console.
 
-    ``scrub`` removes secret values from both copies.
+    ``scrub`` removes secret values from both copies. With ``scrub``, file descriptors 1 and 2 are also
+    read through pipes while the code runs, so what a child process it starts writes is scrubbed and
+    logged too (not possible when the console is not a file descriptor, e.g. inside pytest's capture).
     """
-    out, err = _Tee(log, sys.stdout, scrub=scrub), _Tee(log, sys.stderr, scrub=scrub)
+    with _descriptors_piped(scrub is not None) as consoles:
+        out = _Tee(log, consoles[0] if consoles else sys.stdout, scrub=scrub)
+        err = _Tee(log, consoles[1] if consoles else sys.stderr, scrub=scrub)
+        # a child's output has tees of its own: each holds back its own unfinished line
+        piped = [_Tee(log, console, scrub=scrub) for console in consoles[:2]] if consoles else []
+        pumps = [_pump(pipe, tee) for pipe, tee in zip(consoles[2:4], piped)] if consoles else []
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                yield
+        finally:
+            if consoles:
+                _restore(consoles)
+            for pump in pumps:  # a child left running in the background may keep a pipe open: do not wait
+                pump.join(timeout=1.0)
+            for tee in [out, err, *piped]:
+                tee.close()
+
+
+@contextmanager
+def _descriptors_piped(wanted: bool) -> Iterator[list | None]:
+    """Descriptors 1 and 2 pointed at pipes: [console out, console err, pipe out, pipe err, saved 1, saved 2]."""
     try:
-        with redirect_stdout(out), redirect_stderr(err):
-            yield
+        if not wanted or sys.stdout.fileno() != 1 or sys.stderr.fileno() != 2:
+            raise OSError
+    except (AttributeError, OSError, ValueError):
+        yield None
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    consoles = [open(os.dup(fd), "w", buffering=1, encoding="utf-8", errors="replace") for fd in saved]
+    reads = []
+    for fd in (1, 2):
+        read, write = os.pipe()
+        os.dup2(write, fd)
+        os.close(write)
+        reads.append(read)
+    try:
+        yield [*consoles, *reads, *saved]
     finally:
-        out.close()
-        err.close()
+        for console in consoles:
+            console.close()
+
+
+def _restore(consoles: list) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for fd, saved in zip((1, 2), consoles[4:]):
+        os.dup2(saved, fd)  # closes this process's write end of the pipe: the pump sees the end
+        os.close(saved)
+
+
+def _pump(read: int, tee: _Tee) -> threading.Thread:
+    def run() -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        with os.fdopen(read, "rb", buffering=0) as fh:
+            try:
+                while chunk := fh.read(1 << 16):
+                    tee.write(decoder.decode(chunk))
+            except (OSError, ValueError):  # the step ended and closed its log while a child still wrote
+                pass
+
+    thread = threading.Thread(target=run, daemon=True, name="runnable-output-pump")
+    thread.start()
+    return thread
 
 
 class BaseTaskType(BaseModel):

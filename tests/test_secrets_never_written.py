@@ -30,6 +30,11 @@ def in_pieces():
     print(value[5:])
     sys.stderr.write(value[:3]); sys.stderr.write(value[3:] + "\\n")
 
+def child_process():
+    import subprocess
+    subprocess.run(["echo", "child", get_secret("API_TOKEN")], check=True)
+    subprocess.run(["sh", "-c", "echo err $0 >&2", get_secret("API_TOKEN")], check=True)
+
 def logs_it():
     import logging
     logging.getLogger("mine").debug("debug %s", get_secret("API_TOKEN"))
@@ -47,7 +52,8 @@ dag:
     key: {type: task, command: funcs.as_key, returns: [{name: mapping, kind: json}], next: number}
     number: {type: task, command: funcs.as_number, returns: [{name: pin, kind: json}], next: pieces}
     pieces: {type: task, command: funcs.in_pieces, next: multi}
-    multi: {type: task, command: funcs.multi_line, next: logs}
+    multi: {type: task, command: funcs.multi_line, next: child}
+    child: {type: task, command: funcs.child_process, next: logs}
     logs: {type: task, command: funcs.logs_it, next: notebook}
     notebook: {type: task, command_type: notebook, command: nb.ipynb, next: env declared}
     env declared: {type: task, command_type: shell, secrets: [API_TOKEN], command: env, next: env undeclared}
@@ -79,6 +85,7 @@ def test_no_secret_copy_in_any_file_or_on_the_console(tmp_path):
     result = run_cli(["execute", "-f", "p.yaml", "-c", "config.yaml", "--run-id", "leak", "--log-level", "DEBUG"], tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     console = result.stdout + result.stderr
+    assert "child ********" in _execution_log(tmp_path, "child") and "err ********" in console
     assert "line: ********" in console and "debug ********" in console and "MYAPP_API_TOKEN=********" in console
     for value in [SECRET, NUMBER, *MULTI.splitlines()]:
         assert value not in console
