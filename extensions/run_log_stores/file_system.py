@@ -57,18 +57,39 @@ class FileSystemRunLogStore(PieceStore):
     def _consolidated_exists(self, run_id: str) -> bool:
         return self.json_path(run_id).exists()
 
+    def _open_lock(self, run_id: str, reading: bool) -> int | None:
+        """The run's lock file, opened. A read creates none: a run without one was never written by a
+        process that locks (nothing to wait for), and a read-only copy of the log folder stays readable."""
+        pid, thread = os.getpid(), threading.get_ident()
+        if len(self._locks) >= 64:  # a process reading many runs (``runnable runs``) keeps few files open
+            for key, (fd, depth) in list(self._locks.items()):
+                if key[1] != pid or (key[2] == thread and not depth):  # a forked parent's, or ours and free
+                    os.close(fd)
+                    del self._locks[key]
+        path = self._root() / f".{check_run_id(run_id)}.lock"
+        if reading:
+            try:
+                return os.open(path, os.O_RDWR)
+            except FileNotFoundError:
+                return None
+            except OSError:  # read-only: a shared lock needs no write access
+                return os.open(path, os.O_RDONLY)
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+
     @contextmanager
-    def _locked(self, run_id: str, exclusive: bool = False):
+    def _locked(self, run_id: str, exclusive: bool = False, reading: bool = False):
         """Hold the run's lock (shared, or alone); nested holds in one thread take it once."""
         key = (run_id, os.getpid(), threading.get_ident())
         held = self._locks.get(key)
         if held is None:
-            path = self._root() / f".{check_run_id(run_id)}.lock"
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            except FileNotFoundError:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = self._open_lock(run_id, reading)
+            if fd is None:
+                yield
+                return
             held = self._locks[key] = [fd, 0]
         if held[1]:  # already held by this thread: an outer hold covers it (never shared -> alone)
             held[1] += 1
@@ -146,31 +167,31 @@ class FileSystemRunLogStore(PieceStore):
 
     # reads of a consolidated run come from its JSON; writes go to pieces; both under the run's lock
     def get_run_log_header(self, run_id: str) -> RunLog:
-        with self._locked(run_id):
+        with self._locked(run_id, reading=True):
             if self._pieces(run_id):
                 return super().get_run_log_header(run_id)
             return self._consolidated(run_id)[1].model_copy(update={"steps": {}, "parameters": {}, "run_config": {}})
 
     def get_run_config(self, run_id: str) -> dict:
-        with self._locked(run_id):
+        with self._locked(run_id, reading=True):
             if self._pieces(run_id):
                 return super().get_run_config(run_id)
             return self._consolidated(run_id)[1].run_config
 
     def get_parameters(self, run_id: str) -> dict[str, Parameter]:
-        with self._locked(run_id):
+        with self._locked(run_id, reading=True):
             if self._pieces(run_id):
                 return super().get_parameters(run_id)
             return dict(self._consolidated(run_id)[1].parameters)
 
     def get_step_log(self, run_id: str, internal_name: str) -> StepLog:
-        with self._locked(run_id):
+        with self._locked(run_id, reading=True):
             if self._pieces(run_id):
                 return super().get_step_log(run_id, internal_name)
             return self._consolidated_piece(run_id, 2, internal_name, "step")
 
     def get_branch_log(self, run_id: str, internal_name: str) -> BranchLog:
-        with self._locked(run_id):
+        with self._locked(run_id, reading=True):
             if self._pieces(run_id):
                 return super().get_branch_log(run_id, internal_name)
             return self._consolidated_piece(run_id, 3, internal_name, "branch")
@@ -182,7 +203,7 @@ class FileSystemRunLogStore(PieceStore):
         return found.model_copy()
 
     def list_logs(self, run_id: str) -> tuple[list[StepLog], list[BranchLog]]:
-        with self._locked(run_id):
+        with self._locked(run_id, reading=True):
             if self._pieces(run_id):
                 return super().list_logs(run_id)
             _, _, steps, branches = self._consolidated(run_id)
@@ -209,7 +230,7 @@ class FileSystemRunLogStore(PieceStore):
             super().put_branch_log(run_id, branch_log)
 
     def get_run_log(self, run_id: str) -> RunLog:
-        with self._locked(run_id):
+        with self._locked(run_id, reading=True):
             if self._pieces(run_id):
                 return super().get_run_log(run_id)
             return self._parse(self.json_path(run_id))  # a fresh copy: parsing costs a fifth of a deep copy
