@@ -49,7 +49,7 @@ def write_atomic(path: Path, text: str, durable: bool = False) -> None:
     """
     tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)  # a planted link: refused
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             if durable:
@@ -93,6 +93,9 @@ class PieceStore(BaseRunLogStore):
 
     def _write(self, path: Path, model: BaseModel | dict) -> None:
         text = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
+        if not path.parent.resolve().is_relative_to(self._root().resolve()):  # through a link out of the folder
+            raise RunnableError(f"'{path}' is reached through a symbolic link out of '{self.log_folder}': "
+                                "nothing is written")
         try:
             write_atomic(path, text, self.durable)
         except FileNotFoundError:

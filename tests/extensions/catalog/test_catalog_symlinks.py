@@ -89,3 +89,14 @@ def test_planted_links_in_the_catalog_are_replaced_not_followed_and_not_copied_b
     copies = [p for p in (project / ".catalog").rglob("*") if p.is_file() and not p.is_symlink()
               and p.read_bytes() == b"keep me"]
     assert copies == [] and untouched(outside)
+
+
+def test_the_run_log_store_writes_nothing_through_a_planted_link(tmp_path):
+    """A step replaces its run's steps folder by a link out of the project: the step log is not written."""
+    plant = "rm -rf .run_log_store/r.parts/steps && ln -s $OUTSIDE .run_log_store/r.parts/steps"
+    project, outside = setup(tmp_path, SIMPLE.replace(
+        "echo logged; test -f again || (touch again; exit 1)", plant))
+    result = run_cli(["execute", "-f", "p.yaml", "--run-id", "r"], project, env={"OUTSIDE": str(outside)})
+    assert result.returncode == 2 and "symbolic link out of '.run_log_store'" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert untouched(outside)
