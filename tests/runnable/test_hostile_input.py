@@ -30,7 +30,17 @@ HOSTILE = {
     "alias-amplification": "a: &a [x, x, x, x, x, x, x, x, x]\n" + LAUGHS
                            + PIPELINE.format(step=SHELL + ", description: *g}"),
     "deep-nesting": "dag: " + "[" * 3000 + "]" * 3000 + "\n",
+    # 1.4 kB standing for 59,049 tasks: each level a parallel step of three aliases of the level below
+    "nested-parallel-aliases": "l0: &l0 {start_at: t, steps: {t: " + SHELL + "}, success: {type: success}}}\n"
+    + "".join(f"l{i}: &l{i} {{start_at: p, steps: {{p: {{type: parallel, branches: {{a: *l{i - 1}, b: *l{i - 1}, "
+              f"c: *l{i - 1}}}, next: success}}, success: {{type: success}}}}}}\n" for i in range(1, 11))
+    + "dag: *l10\n",
 }
+
+EXPECTED = {"type-is-a-list": "field 'type': no step type given", "command-type-is-a-mapping": "no command_type given",
+            "nul-in-dag-definition": "must be the path of a pipeline file", "fifo-dag-definition": "not a regular file",
+            "alias-amplification": "aliases expand", "deep-nesting": "nested deeper than",
+            "nested-parallel-aliases": "aliases expand"}
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))
@@ -40,6 +50,7 @@ def test_hostile_pipeline_is_one_line_error(tmp_path, name):
     result = run_cli(["execute", "-f", "p.yaml"], tmp_path, timeout=30)
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: p.yaml")
+    assert EXPECTED[name] in result.stderr
     assert not (tmp_path / ".run_log_store").exists() or not any((tmp_path / ".run_log_store").iterdir())
 
 
