@@ -69,16 +69,16 @@ class FileSystemRunLogStore(PieceStore):
         path = self._root() / f".{check_run_id(run_id)}.lock"
         if reading:
             try:
-                return os.open(path, os.O_RDWR)
+                return os.open(path, os.O_RDWR | os.O_NOFOLLOW)
             except FileNotFoundError:
                 return None
             except OSError:  # read-only: a shared lock needs no write access
-                return os.open(path, os.O_RDONLY)
+                return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         try:
-            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except FileNotFoundError:
             path.parent.mkdir(parents=True, exist_ok=True)
-            return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
 
     @contextmanager
     def _locked(self, run_id: str, exclusive: bool = False, reading: bool = False):
