@@ -89,8 +89,11 @@ scalars = st.one_of(st.sampled_from(WORDS), st.integers(-3, 10**20), st.floats()
 keys = st.one_of(st.sampled_from(WORDS), st.integers(-2, 5), st.text(max_size=6))
 values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                        st.dictionaries(keys, inner, max_size=5)), max_leaves=30)
+steps = st.dictionaries(st.sampled_from(["a", "b", "success", "fail", "c"]),
+                        st.dictionaries(st.sampled_from(WORDS), values, max_size=6), max_size=4)
+pipelines = st.fixed_dictionaries({"dag": st.fixed_dictionaries({"start_at": scalars, "steps": steps})})
 documents = st.one_of(values.map(lambda v: dump(v)), st.dictionaries(keys, values, max_size=4).map(dump),
-                      st.text(max_size=200))
+                      pipelines.map(dump), st.text(max_size=200))
 
 
 def _loads_or_one_line(loader, path: Path) -> None:
