@@ -217,7 +217,7 @@ def transpile(report: Report, root: Path, ours: Side, peer: Side | None, sizes: 
 POD_FILL = """
 import sys
 from runnable.config import load_configuration
-from runnable.datamodel import BranchLog, StepLog
+from runnable.run_log import BranchLog, StepLog
 from runnable.service import build_service
 store = build_service("run_log_store", load_configuration(sys.argv[1]))
 for i in range(int(sys.argv[3])):
@@ -269,7 +269,7 @@ def durability(report: Report, root: Path, ours: Side, n: int, repeats: int) -> 
 FILL_RUNS = """
 import sys
 from runnable.config import load_configuration
-from runnable.datamodel import RunLog, StepAttempt, StepLog
+from runnable.run_log import RunLog, StepAttempt, StepLog
 from runnable.service import build_service
 store = build_service("run_log_store", load_configuration(sys.argv[1]))
 for r in range(int(sys.argv[2])):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from .datamodel import DataCatalog
+from .run_log import DataCatalog
 from .errors import RunnableError
 from .service import BaseService
 

@@ -164,7 +164,7 @@ def execute(pipeline, pipeline_file, config_file, parameters_file, run_id, tag, 
 
 
 def _report(ctx, status) -> None:
-    from .datamodel import SUCCESS
+    from .run_log import SUCCESS
 
     if status is None:  # a describing executor wrote its output and ran nothing
         return

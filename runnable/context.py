@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import names
-from .datamodel import CodeIdentity, Parameter, StepLog
+from .run_log import CodeIdentity, Parameter, StepLog
 from .errors import RunnableError
 from .secrets import SecretRegistry
 

@@ -16,10 +16,10 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .datamodel import FAIL, PROCESSING, SUCCESS
+from .run_log import FAIL, PROCESSING, SUCCESS
 
 if TYPE_CHECKING:
-    from .datamodel import RunLog
+    from .run_log import RunLog
     from .graph import Graph
     from .nodes import BaseNode
 

@@ -173,7 +173,7 @@ def start_run(run_id: str, pipeline_file: str, *, config_file: str | None = None
     ``overrides`` are ``name=value`` pairs given at submit time; each value takes the type of the
     parameter in the parameters file (a value for an int parameter is read as an int).
     """
-    from .datamodel import Parameter
+    from .run_log import Parameter
     from .parameters import initial_parameters
 
     ctx, _ = _pod_context(run_id, pipeline_file, config_file, original_run_id=original_run_id or "", force=force)

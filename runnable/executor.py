@@ -16,8 +16,8 @@ import logging
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
-from . import datamodel as dm
-from .datamodel import BranchLog, RunLog, StepAttempt, StepLog
+from . import run_log as dm
+from .run_log import BranchLog, RunLog, StepAttempt, StepLog
 from .errors import RunnableError
 from .nodes import BaseNode, BranchRun, CompositeNode, MapVariable, Outcome
 from .service import BaseService

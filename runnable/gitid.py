@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .datamodel import CodeIdentity
+from .run_log import CodeIdentity
 
 _CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
 

@@ -20,7 +20,7 @@ from .errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
     from .context import RunContext
-    from .datamodel import BranchLog, DataCatalog, Parameter, StepAttempt
+    from .run_log import BranchLog, DataCatalog, Parameter, StepAttempt
     from .graph import Graph, GraphBuilder
 
 MapVariable = dict[str, int]

@@ -1,6 +1,6 @@
 """Parameters: the initial file, ``RUNNABLE_PRM_`` overrides, binding to functions, and returns.
 
-A run's parameters are :class:`~runnable.datamodel.Parameter` records: ``json`` values are stored in
+A run's parameters are :class:`~runnable.run_log.Parameter` records: ``json`` values are stored in
 the run log, ``object`` values are pickled into the catalog (the run log keeps their path), ``metric``
 values are stored and listed as the step's metrics.
 """
@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from .datamodel import Parameter, ParameterKind
+from .run_log import Parameter, ParameterKind
 from .errors import ParameterError
 
 ENV_PREFIX = "RUNNABLE_PRM_"

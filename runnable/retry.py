@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from . import datamodel as dm
+from . import run_log as dm
 from .errors import RunnableError
 
 if TYPE_CHECKING:

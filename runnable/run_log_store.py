@@ -2,7 +2,7 @@
 
 The store is addressed piece by piece -- the run's header, its parameters, one step log, one branch
 log -- so that recording a step costs the same in a run of ten steps or of ten thousand. The whole
-:class:`~runnable.datamodel.RunLog` is assembled only when someone asks for it.
+:class:`~runnable.run_log.RunLog` is assembled only when someone asks for it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 from typing import ClassVar
 
 from . import names
-from .datamodel import BranchLog, Parameter, RunLog, StepLog
+from .run_log import BranchLog, Parameter, RunLog, StepLog
 from .errors import RunnableError, RunLogNotFoundError, StepLogNotFoundError
 from .service import BaseService
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable
 
 from . import names
-from .datamodel import FAIL, PROCESSING, SUCCESS, BranchLog, RunLog, StepLog
+from .run_log import FAIL, PROCESSING, SUCCESS, BranchLog, RunLog, StepLog
 from .errors import RunnableError, RunLogNotFoundError
 
 if TYPE_CHECKING:

@@ -32,7 +32,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from runnable.datamodel import Parameter as RunParameter
+from runnable.run_log import Parameter as RunParameter
 from runnable.errors import ConfigurationError, PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BaseNode

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from pydantic import PrivateAttr
 
 from runnable.catalog import BaseCatalog
-from runnable.datamodel import DataCatalog
+from runnable.run_log import DataCatalog
 from runnable.errors import RunnableError
 
 

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from runnable import names
 from runnable.catalog import BaseCatalog, check_relative
-from runnable.datamodel import DataCatalog
+from runnable.run_log import DataCatalog
 from runnable.errors import ExecutionError, RunnableError
 from runnable.run_log_store import check_run_id
 

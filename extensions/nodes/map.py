@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from pydantic import field_validator
 
 from runnable import names
-from runnable.datamodel import BranchLog, Parameter
+from runnable.run_log import BranchLog, Parameter
 from runnable.errors import PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BranchRun, CompositeNode, MapSlot

@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from runnable.datamodel import SUCCESS, StepAttempt
+from runnable.run_log import SUCCESS, StepAttempt
 from runnable.nodes import BaseNode, Outcome
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runnable import names, plugins
 from runnable.catalog import check_relative
-from runnable.datamodel import FAIL, SUCCESS, DataCatalog, StepAttempt
+from runnable.run_log import FAIL, SUCCESS, DataCatalog, StepAttempt
 from runnable.errors import ParameterError, PluginNotFoundError
 from runnable.nodes import BaseNode, Outcome
 from runnable.tasks import BaseTaskType, TaskInputs

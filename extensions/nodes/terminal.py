@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from runnable.datamodel import FAIL, SUCCESS, StepAttempt
+from runnable.run_log import FAIL, SUCCESS, StepAttempt
 from runnable.nodes import BaseNode, Outcome
 
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import PrivateAttr
 
-from runnable.datamodel import BranchLog, Parameter, RunLog, StepLog
+from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
 from runnable.errors import RunnableError, RunLogNotFoundError, StepLogNotFoundError
 from runnable.run_log_store import BaseRunLogStore, check_run_id
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from pydantic import PrivateAttr, ValidationError
 
-from runnable.datamodel import BranchLog, Parameter, RunLog, StepLog
+from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
 from runnable.diagnostics import first_error
 from runnable.errors import RunLogNotFoundError, RunnableError, StepLogNotFoundError
 from runnable.run_log_store import check_run_id

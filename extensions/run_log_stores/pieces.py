@@ -19,7 +19,7 @@ from typing import ClassVar
 from pydantic import BaseModel
 
 from runnable import names
-from runnable.datamodel import BranchLog, Parameter, RunLog, StepLog
+from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
 from runnable.errors import RunnableError, RunLogNotFoundError, StepLogNotFoundError
 from runnable.run_log_store import BaseRunLogStore, check_run_id
 

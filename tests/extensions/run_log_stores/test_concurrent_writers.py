@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runnable.datamodel import SUCCESS, BranchLog, RunLog, StepAttempt, StepLog
+from runnable.run_log import SUCCESS, BranchLog, RunLog, StepAttempt, StepLog
 
 WRITERS = 16
 STEPS_EACH = 50

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from runnable.datamodel import SUCCESS, RunLog, StepAttempt, StepLog
+from runnable.run_log import SUCCESS, RunLog, StepAttempt, StepLog
 from runnable.errors import RunnableError
 from tests.conftest import read_run_log
 from tests.extensions.run_log_stores.test_concurrent_writers import STORES, make_store
