@@ -20,15 +20,20 @@ import click
 @click.option("--max-pods", default=8, show_default=True, type=click.IntRange(min=1), help="Pods running at once.")
 @click.option("--backoff-scale", default=1.0, show_default=True, type=click.FloatRange(min=0),
               help="Multiply retry backoff waits (0: retry at once).")
-def emulate(manifest, parameters, secrets_file, project_dir, state_dir, max_pods, backoff_scale):
+@click.option("--status-json", default=None, metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write the workflow's final status (phase, every node, each pod's log paths) here as JSON.")
+def emulate(manifest, parameters, secrets_file, project_dir, state_dir, max_pods, backoff_scale, status_json):
     """Run an Argo Workflow manifest on this machine with Argo's semantics (pods are local processes)."""
     from runnable.errors import RunnableError
     from runnable.yamlio import load
 
     from .engine import EmulationError, Emulator
     from .pods import PodSetupError
+    from .report import check_status_path, show, write_status
 
     document = load(manifest)
+    if status_json:
+        check_status_path(status_json)
     secrets = load(secrets_file) if secrets_file else {}
     if not isinstance(secrets, dict):
         raise RunnableError("must map secret names to {key: value}", file=secrets_file)
@@ -43,24 +48,9 @@ def emulate(manifest, parameters, secrets_file, project_dir, state_dir, max_pods
                           secrets=secrets, max_pods=max_pods, backoff_scale=backoff_scale).run()
     except (EmulationError, PodSetupError) as exc:
         raise RunnableError(str(exc), file=manifest) from None
-    _show(result)
+    show(result)
+    if status_json:
+        write_status(result, status_json)
     click.echo(f"workflow {result.name}: {result.phase}{' - ' + result.message if result.message else ''}", err=True)
     sys.exit(0 if result.phase == "Succeeded" else 1)
 
-
-def _show(result) -> None:
-    try:
-        from rich.console import Console
-        from rich.table import Table
-    except ImportError:  # pragma: no cover
-        for n in result.nodes:
-            click.echo(f"{n.phase:10} {n.name} [{n.template}] {n.message}")
-        return
-    table = Table(title=f"{result.name} ({result.uid})")
-    for column in ("node", "template", "phase", "attempts", "seconds", "message"):
-        table.add_column(column)
-    colours = {"Succeeded": "green", "Failed": "red", "Error": "red", "Omitted": "dim", "Skipped": "dim"}
-    for n in result.nodes:
-        table.add_row(n.name, n.template, f"[{colours.get(n.phase, 'white')}]{n.phase}[/]",
-                      str(n.attempts or ""), f"{n.duration:.1f}", n.message)
-    Console(stderr=True).print(table)
