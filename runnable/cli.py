@@ -225,13 +225,38 @@ cli.add_command(execute_single_node, "execute_single_node")
 @map_option
 @click.option("--iterations-file", default=None, metavar="PATH",
               help="With --mode out: write the branches to run here (a JSON list, for Argo's withParam).")
+@click.option("--batches-file", default=None, metavar="PATH",
+              help="With --mode out, a map: run its iterations in batches, written here as ranges (0-99,...).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=None, help="With --batches-file: iterations a batch.")
+@click.option("--batch-above", type=click.IntRange(min=1), default=None, metavar="N",
+              help="With --batches-file and no --batch-size: more than N iterations run in at most N batches.")
 @log_level_option
-def fan(run_id, step, mode, pipeline_file, config_file, map_variable, iterations_file):
+def fan(run_id, step, mode, pipeline_file, config_file, map_variable, iterations_file, batches_file, batch_size,
+        batch_above):
     """Open or close a parallel, map or dag step of an existing run (used by Argo pods)."""
     from . import entrypoints
 
     ok = entrypoints.fan(run_id, step, mode, pipeline_file, config_file=config_file, map_variable=map_variable,
-                         iterations_file=iterations_file)
+                         iterations_file=iterations_file, batches_file=batches_file, batch_size=batch_size,
+                         batch_above=batch_above)
+    if not ok:
+        sys.exit(1)
+
+
+@cli.command("execute-batch")
+@pod_run_id
+@click.argument("step")
+@pipeline_option
+@config_option
+@map_option
+@click.option("--iterations", required=True, metavar="RANGES", help="The map's iterations to run, e.g. 0-99,120.")
+@log_level_option
+def execute_batch(run_id, step, pipeline_file, config_file, map_variable, iterations):
+    """Run some iterations of a map step of an existing run, one after another (an Argo batch pod)."""
+    from . import entrypoints
+
+    ok = entrypoints.execute_batch(run_id, step, pipeline_file, iterations=iterations, config_file=config_file,
+                                   map_variable=map_variable)
     if not ok:
         sys.exit(1)
 

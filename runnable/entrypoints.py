@@ -146,11 +146,16 @@ def execute_single_node(run_id: str, step: str, pipeline_file: str, *, config_fi
 
 
 def fan(run_id: str, step: str, mode: str, pipeline_file: str, *, config_file: str | None = None,
-        map_variable: str | None = None, iterations_file: str | None = None) -> bool:
+        map_variable: str | None = None, iterations_file: str | None = None, batches_file: str | None = None,
+        batch_size: int | None = None, batch_above: int | None = None) -> bool:
     """Open (``out``) or close (``in``) a parallel, map or dag step of an existing run.
 
     Opening writes the branches to run to ``iterations_file`` as a JSON list of map variables (what
     Argo's ``withParam`` fans out over); closing records the step's status from its branches.
+    With ``batches_file`` a map's iterations may run in batches instead (:mod:`runnable.batches`: of
+    ``batch_size``, or automatically above ``batch_above`` iterations): the batches, as ranges of
+    iterations, go there and the iteration list is empty; in a retry only the iterations that did not
+    succeed in the original run are batched (the others are carried over here).
     """
     ctx, node, mv = _pod_step(run_id, step, pipeline_file, config_file, map_variable)
     if not node.is_composite:
@@ -158,12 +163,36 @@ def fan(run_id: str, step: str, mode: str, pipeline_file: str, *, config_file: s
     if mode == "in":
         return ctx.executor.fan_in_single(ctx, node, mv)
     branches = ctx.executor.fan_out_single(ctx, node, mv)
+    runs = branches if node.type == "map" else []
+    batches = None
+    if batches_file:
+        from . import batches as batching
+
+        runs = ctx.executor.carry_over(ctx, runs)
+        batches = batching.form([r.iteration for r in runs], size=batch_size, above=batch_above)
+        _write_json(batches_file, [batching.encode(b) for b in batches or []])
     if iterations_file:
-        path = Path(iterations_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        runs = branches if node.type == "map" else []
-        path.write_text(json.dumps([json.dumps(b.map_variable, separators=(",", ":")) for b in runs]))
+        _write_json(iterations_file, [] if batches else [json.dumps(b.map_variable, separators=(",", ":"))
+                                                         for b in runs])
     return True
+
+
+def _write_json(file: str, value: Any) -> None:
+    path = Path(file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(value))
+
+
+def execute_batch(run_id: str, step: str, pipeline_file: str, *, iterations: str, config_file: str | None = None,
+                  map_variable: str | None = None) -> bool:
+    """Run some iterations of an opened map step, one after another (an Argo batch pod); True when all succeeded."""
+    from .batches import decode
+
+    indexes = decode(iterations)
+    ctx, node, mv = _pod_step(run_id, step, pipeline_file, config_file, map_variable)
+    if node.type != "map":
+        raise RunnableError(f"'{step}' is a {node.type} step; only a map step's iterations run in batches", step=step)
+    return ctx.executor.execute_batch(ctx, node, mv, indexes)
 
 
 def start_run(run_id: str, pipeline_file: str, *, config_file: str | None = None, parameters_file: str | None = None,

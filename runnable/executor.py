@@ -21,6 +21,7 @@ from .run_log import BranchLog, RunLog, StepAttempt, StepLog
 from .errors import RunnableError
 from .nodes import BaseNode, BranchRun, CompositeNode, MapVariable, Outcome
 from .service import BaseService
+from .batches import resuming
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -174,6 +175,10 @@ class BasePipelineExecutor(BaseService):
 
         Its step log is carried over and what it returned is put back into its scope.
         """
+        if resuming.get() and not node.is_terminal:  # a batch run again: what this run already did stays
+            done = ctx.run_log_store.step_log_or_none(ctx.run_id, node.internal_name(map_variable))
+            if done is not None and done.status == dm.SUCCESS:
+                return True
         from .retry import reusable
 
         carried = reusable(ctx, node, map_variable)
@@ -188,11 +193,13 @@ class BasePipelineExecutor(BaseService):
                      attempt_number: int | None = None) -> StepLog:
         """Run a leaf step: every attempt it is allowed (or the one attempt given), each recorded."""
         store = ctx.run_log_store
-        step_log = self.step_log(ctx, node, map_variable, recorded=bool(attempt_number))
+        again = resuming.get() and not attempt_number  # a batch run again: attempts numbered on from those recorded
+        step_log = self.step_log(ctx, node, map_variable, recorded=bool(attempt_number) or again)
+        first = len(step_log.attempts) + 1 if again else 1
         step_log.status = dm.PROCESSING
         if node.records_start:
             store.put_step_log(ctx.run_id, step_log)
-        attempts = [attempt_number] if attempt_number else range(1, node.max_attempts_allowed() + 1)
+        attempts = [attempt_number] if attempt_number else range(first, first + node.max_attempts_allowed())
         for number in attempts:
             attempt = self.record_attempt(ctx, node, map_variable, step_log, node.execute(ctx, map_variable, number))
             if attempt.status == dm.SUCCESS:
@@ -291,6 +298,47 @@ class BasePipelineExecutor(BaseService):
 
     def execute_branch(self, ctx: "RunContext", branch: BranchRun) -> str:
         return self.execute_graph(ctx, branch.graph, branch.map_variable)
+
+    def execute_batch(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable,
+                      iterations: list[int]) -> bool:
+        """Run some iterations of an opened map step here, one after another (an Argo batch pod); True when every
+        one succeeded. Each is its own branch: one that fails, or raises, fails its branch only, and the others still
+        run. One that succeeded already is left alone; the others resume (:mod:`runnable.batches`)."""
+        store = ctx.run_log_store
+        runs = node.branch_runs(ctx, map_variable)
+        if iterations and max(iterations) >= len(runs):
+            raise RunnableError(f"step '{node.name}' has {len(runs)} iterations, so no iteration {max(iterations)}",
+                                step=node.name, field="--iterations")
+        ok = True
+        for index in iterations:
+            run = runs[index]
+            log = store.branch_log_or_none(ctx.run_id, run.internal_name)
+            if log is not None and log.status == dm.SUCCESS:
+                continue
+            token = resuming.set(True)
+            try:
+                status = self.execute_branch(ctx, run)
+            except Exception as exc:  # told in the step log that raised it (failing_step); the batch goes on
+                logger.warning("iteration %s failed: %s", run.internal_name, exc)
+                branch = store.get_branch_log(ctx.run_id, run.internal_name)
+                branch.status, status = dm.FAIL, dm.FAIL
+                store.put_branch_log(ctx.run_id, branch)
+            finally:
+                resuming.reset(token)
+            ok = ok and status == dm.SUCCESS
+        return ok
+
+    def carry_over(self, ctx: "RunContext", runs: list[BranchRun]) -> list[BranchRun]:
+        """In a retry, the iterations (or branches) that succeeded in the original run are walked here, every step
+        reused; the others are returned, to run."""
+        if not ctx.original_run_id:
+            return runs
+        pending = []
+        for run in runs:
+            original = ctx.run_log_store.branch_log_or_none(ctx.original_run_id, run.internal_name)
+            if original is None or original.status != dm.SUCCESS or self.execute_branch(ctx, run) != dm.SUCCESS:
+                pending.append(run)
+        return pending
 
     def describe(self) -> dict[str, Any]:
         return super().describe()

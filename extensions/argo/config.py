@@ -247,6 +247,12 @@ class StepSettings(_Strict):
     secrets_from_k8s: list[SecretFromK8s] = []
     env: dict[str, str] = {}
     parallelism: int | None = Field(None, ge=1)
+    # a map step's iterations per pod (extensions/argo/transpiler.py, docs/argo.md "Wide maps"): 1 is a pod per
+    # iteration's step; none is automatic (batches once the map has more than limits.AUTO_BATCH_ABOVE iterations)
+    batch_size: int | None = Field(None, ge=1, description=(
+        "Map steps: iterations run by one pod, one after another (each still its own branch in the run log). "
+        "1: a pod per step of each iteration. Unset: automatic, batches once a map has more than 500 iterations, "
+        "so that it never needs more than 500 iteration pods."))
     security_context: dict[str, Any] | None = None            # template securityContext (PodSecurityContext)
     container_security_context: dict[str, Any] | None = None  # container securityContext (SecurityContext)
     affinity: dict[str, Any] | None = None                    # template affinity

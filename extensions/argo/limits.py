@@ -20,6 +20,12 @@ from typing import Sequence
 
 MAX_DAG_TASKS = 200  # workflow_types.go DAGTemplate.Tasks: +kubebuilder:validation:MaxItems=200
 MAX_TEMPLATES = 200  # workflow_types.go WorkflowSpec.Templates: +kubebuilder:validation:MaxItems=200
+# A map's iterations are nodes of the Workflow's status (an iteration of a one-step branch: its DAG and its pod,
+# each a NodeStatus of ~0.5-1 kB: workflow_types.go NodeStatus), and the whole object is held to 1 MiB before the
+# controller compresses or offloads its nodes (workflow/packer/packer.go getMaxWorkflowSize, MAX_WORKFLOW_SIZE).
+# Unless a map step's batch_size says otherwise, a map with more iterations than this runs them in at most this
+# many batch pods (the emulator's status estimate: about 0.4 MiB for 500 batch pods).
+AUTO_BATCH_ABOVE = 500
 
 
 class CannotSplit(ValueError):

@@ -15,6 +15,12 @@ Shape of the manifest (docs/argo.md has the reasoning):
   ``parallelism``) and ``<step>-in`` (fan-in pod), which runs whether or not the branches succeeded.
   Map items never travel in the workflow: iterations are indexes, each pod reads its item from the
   run log.
+* Batches: a map whose branch can run in one pod (no step of it names its own argo override) gets a second
+  ``withParam`` task, ``batch``, over batches of iterations (``0-399``, or ``4,17`` in a retry), each a pod
+  running ``execute-batch`` for its iterations one after another. The fan-out pod decides at run time, when
+  the number of items is known: with ``batch_size`` (or more than ``limits.AUTO_BATCH_ABOVE`` iterations) it
+  writes the batches and an empty iteration list, else the reverse; Argo skips the task whose list is empty
+  (dag.go executeDAGTask ~line 634: "Skipped, empty params"), and a Skipped leaf does not fail the DAG.
 * Edges: ``next`` is ``<prev>.Succeeded``, ``on_failure`` is ``<prev>.Failed || <prev>.Errored``.
   Terminal steps (success, fail) are not pods: the pod of the step before records them. A pod exits
   non-zero when its step failed or led to ``fail``.
@@ -43,12 +49,14 @@ from .config import ArgoConfig, SecretFromK8s, StepSettings, settings_for
 from .naming import NameAllocator
 
 ITERATIONS_FILE = "/tmp/runnable/iterations.json"
+BATCHES_FILE = "/tmp/runnable/batches.json"
 RUN_ID = "{{workflow.parameters.run_id}}"
 WORKFLOW_UID = ["--workflow-uid", "{{workflow.uid}}"]  # the run id when run_id is empty
 ENTRYPOINT = "runnable"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 TASK, FAN_OUT, FAN_IN, START, END = "task", "fan-out", "fan-in", "start", "end"
+FAN_OUT_BATCHED, BATCH = "fan-out-batched", "batch"  # a map whose iterations may run in batch pods
 
 
 def succeeded(task: str) -> str:
@@ -251,11 +259,16 @@ class Transpiler:
                               arguments=a.Arguments(parameters=[step_arg, *mv]))]
         base = first.removesuffix("-out")
         fan_in = names.derive(base, "in")
-        out_template = self.container_template(FAN_OUT, settings, override=node.overrides.get("argo"))
+        batched = self.batched(node, settings)
+        out_template = self.container_template(FAN_OUT_BATCHED if batched else FAN_OUT, settings,
+                                               override=node.overrides.get("argo"))
         in_template = self.container_template(FAN_IN, settings, override=node.overrides.get("argo"))
         body_args = list(mv)
         if node.type == "map":
             body_args = [a.Parameter(name="iterations", value=f"{{{{tasks.{first}.outputs.parameters.iterations}}}}")]
+            if batched:
+                body_args += [a.Parameter(name="batches", value=f"{{{{tasks.{first}.outputs.parameters.batches}}}}"),
+                              *mv]
         return [
             a.DAGTask(name=first, template=out_template, depends=depends,
                       arguments=a.Arguments(parameters=[step_arg, *mv])),
@@ -275,6 +288,15 @@ class Transpiler:
             tasks.append(a.DAGTask(name="iteration", template=self.graph_template(node, graph, "branch"),
                                    with_param="{{inputs.parameters.iterations}}",
                                    arguments=a.Arguments(parameters=[a.Parameter(name="map_variable", value="{{item}}")])))
+            if self.batched(node, settings):
+                inputs += [a.Parameter(name="batches"), a.Parameter(name="map_variable", default="{}")]
+                batch = self.container_template(BATCH, settings, override=node.overrides.get("argo"),
+                                                secrets=self.batch_secrets(graph, settings))
+                tasks.append(a.DAGTask(name="batch", template=batch, with_param="{{inputs.parameters.batches}}",
+                                       arguments=a.Arguments(parameters=[
+                                           a.Parameter(name="step", value=_static_name(node)),
+                                           a.Parameter(name="map_variable", value="{{inputs.parameters.map_variable}}"),
+                                           a.Parameter(name="iterations", value="{{item}}")])))
         else:
             inputs = [a.Parameter(name="map_variable", default="{}")]
             if len(node.branches()) > limits.MAX_DAG_TASKS:  # one task per branch in one DAG
@@ -322,7 +344,32 @@ class Transpiler:
                 raise PipelineDefinitionError(
                     f"override '{name}' sets parallelism, which only applies to steps with branches (parallel, map, dag)",
                     file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
+            if override.batch_size is not None and node.type != "map":
+                raise PipelineDefinitionError(f"override '{name}' sets batch_size, which only applies to map steps",
+                                              file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
         return settings_for(self.config, override)
+
+    def batched(self, node: BaseNode, settings: StepSettings) -> bool:
+        """Whether a map step's iterations may run in batch pods: not with ``batch_size: 1``, nor when a step of
+        its branch names its own argo override (a batch pod runs the whole branch with the map step's settings),
+        which is an error if ``batch_size`` asks for batches."""
+        if node.type != "map" or settings.batch_size == 1:
+            return False
+        graph = next(iter(node.branches().values()))
+        own = next((n for n in graph.walk() if n.overrides.get("argo")), None)
+        if own is None:
+            return True
+        if settings.batch_size is not None:
+            raise PipelineDefinitionError(
+                f"batch_size {settings.batch_size}: step '{own.name}' of its branch names its own argo override, and "
+                f"a batch pod runs the whole branch with the map step's settings; drop one of them",
+                file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
+        return False
+
+    def batch_secrets(self, graph: Graph, settings: StepSettings) -> list[SecretFromK8s]:
+        """A batch pod runs every task of the branch: the ``secrets_from_k8s`` entries any of them gets."""
+        wanted = {s.environment_variable for n in graph.walk() for s in self.pod_secrets(n, settings)}
+        return [s for s in settings.secrets_from_k8s if s.environment_variable in wanted]
 
     @staticmethod
     def attempts(node: BaseNode, settings: StepSettings) -> int:
@@ -360,14 +407,15 @@ class Transpiler:
                            secrets: list[SecretFromK8s] | None = None) -> str:
         """``secrets``: the ``secrets_from_k8s`` entries the pod gets (only task pods get any)."""
         secrets = secrets or []
-        key = (kind, settings.model_dump_json(exclude={"parallelism", "secrets_from_k8s"}), attempts,
+        unused = {"parallelism", "secrets_from_k8s"} | ({"batch_size"} if kind != FAN_OUT_BATCHED else set())
+        key = (kind, settings.model_dump_json(exclude=unused), attempts,
                tuple(s.model_dump_json() for s in secrets))
         if key in self.container_templates:
             return self.container_templates[key]
         suffix = (override,) if override else ()
         if attempts is not None and attempts != self.retry_limit(settings) + 1:
             suffix += (f"{attempts}-attempts",)
-        if kind == TASK and len(secrets) < len(settings.secrets_from_k8s):  # a task that declared secrets, a stub
+        if kind in (TASK, BATCH) and len(secrets) < len(settings.secrets_from_k8s):  # a task that declared secrets, a stub
             suffix += ("secrets", *(s.environment_variable for s in secrets)) if secrets else ("no-secrets",)
         name = self.template_names.allocate(("runnable", kind) + suffix)
         self.container_templates[key] = name
@@ -391,10 +439,19 @@ class Transpiler:
             where = ["{{inputs.parameters.step}}", *common, "--map-variable", "{{inputs.parameters.map_variable}}"]
             if kind == TASK:
                 args = ["execute-single-node", RUN_ID, *where]
-            elif kind == FAN_OUT:
+            elif kind in (FAN_OUT, FAN_OUT_BATCHED):
                 args = ["fan", RUN_ID, *where, "--mode", "out", "--iterations-file", ITERATIONS_FILE]
-                outputs = a.Outputs(parameters=[a.Parameter(name="iterations", value_from=a.ValueFrom(
-                    path=ITERATIONS_FILE))])
+                files = {"iterations": ITERATIONS_FILE}
+                if kind == FAN_OUT_BATCHED:  # the fan-out pod decides: iterations, or batches of them
+                    args += ["--batches-file", BATCHES_FILE]
+                    args += ["--batch-size", str(settings.batch_size)] if settings.batch_size else \
+                        ["--batch-above", str(limits.AUTO_BATCH_ABOVE)]
+                    files["batches"] = BATCHES_FILE
+                outputs = a.Outputs(parameters=[a.Parameter(name=n, value_from=a.ValueFrom(path=path))
+                                                for n, path in files.items()])
+            elif kind == BATCH:
+                inputs.parameters.append(a.Parameter(name="iterations"))
+                args = ["execute-batch", RUN_ID, *where, "--iterations", "{{inputs.parameters.iterations}}"]
             else:
                 args = ["fan", RUN_ID, *where, "--mode", "in"]
         retry = settings.retry_strategy

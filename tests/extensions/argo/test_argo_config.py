@@ -124,7 +124,7 @@ def test_an_override_touches_only_its_step(project):
     ("image: x\n    persistent_volumes: [{name: Bad_Name, mount_path: /mnt}]", "not a valid claim name"),
     ("image: x\n    name: " + "a" * 59, "so at most 58"),
     ("image: x\n    name: My_Pipeline-", "not a valid workflow name prefix"),
-    ("image: x\n    overrides: {o: {nme: 1}}", "unknown field; allowed: affinity, annotations, container_security_context, env, "),
+    ("image: x\n    overrides: {o: {nme: 1}}", "unknown field; allowed: affinity, annotations, batch_size, container_security_context, env, "),
     ("image: x\n    retry_strategy: {limt: 1}", "unknown field; allowed: backoff, limit, retry_policy"),
 ], ids=["empty image", "unknown field", "bad quantity", "workflow field in override", "negative retries",
         "bad claim name", "long name", "bad name", "unknown override field", "unknown retry field"])

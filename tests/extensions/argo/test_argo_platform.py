@@ -52,9 +52,11 @@ def test_platform_fields_land_on_every_pod(project):
         assert t["container"]["securityContext"] == {"allowPrivilegeEscalation": False,
                                                      "capabilities": {"drop": ["ALL"]}}, name
         assert list(t["affinity"]) == ["nodeAffinity"], name
-    # the override's priority class and pod labels reach the task and the fan-out/fan-in of the steps using it
+    # the override's priority class and pod labels reach the task and the fan-out/fan-in of the steps using it, and
+    # the map's batch pods
     t = tasks(m)
-    overridden = [t["big"]["template"], t["fan-out"]["template"], t["fan-in"]["template"]]
+    overridden = [t["big"]["template"], t["fan-out"]["template"], t["fan-in"]["template"],
+                  tasks(m, t["fan"]["template"])["batch"]["template"]]
     for name in overridden:
         assert containers[name]["priorityClassName"] == "batch-high"
         assert containers[name]["metadata"] == {"labels": {"cost-center": "highmem"},

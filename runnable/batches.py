@@ -1,0 +1,62 @@
+"""Iterations of a map step run in batches: several iterations by one process, one after another.
+
+An executor that starts a process per unit of work (argo: a pod) runs a wide map in batches so that it
+needs a few processes, not one per iteration. A batch is written as ranges of iteration indexes
+(``0-399``, or ``4,17`` when a retry re-runs two iterations): small whatever the items are, as it
+travels through the executor's own machinery (Argo's ``withParam``).
+
+Each iteration is still its own branch in the run log. A batch run again (its process retried) leaves
+alone the iterations that succeeded and *resumes* the others: their steps that succeeded are kept, the
+rest get further attempts, numbered on from the ones recorded (``resuming``).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+
+from .errors import RunnableError
+
+#: True while an iteration attempted before by this run is run again (a retried batch)
+resuming: ContextVar[bool] = ContextVar("resuming", default=False)
+
+
+def encode(indexes: list[int]) -> str:
+    """``[0, 1, 2, 5]`` -> ``"0-2,5"``."""
+    parts: list[str] = []
+    start = previous = None
+    for index in indexes:
+        if previous is not None and index == previous + 1:
+            previous = index
+            continue
+        if start is not None:
+            parts.append(f"{start}-{previous}" if previous != start else str(start))
+        start = previous = index
+    if start is not None:
+        parts.append(f"{start}-{previous}" if previous != start else str(start))
+    return ",".join(parts)
+
+
+def decode(text: str) -> list[int]:
+    """``"0-2,5"`` -> ``[0, 1, 2, 5]``; a mistake is one line naming ``--iterations``."""
+    indexes: list[int] = []
+    try:
+        for part in text.split(","):
+            low, sep, high = part.strip().partition("-")
+            first, last = int(low), int(high) if sep else int(low)
+            if first < 0 or last < first:
+                raise ValueError
+            indexes.extend(range(first, last + 1))
+    except ValueError:
+        raise RunnableError(f"'{text}' is not a list of iteration ranges such as 0-99,120", field="--iterations") \
+            from None
+    return indexes
+
+
+def form(pending: list[int], *, size: int | None, above: int | None) -> list[list[int]] | None:
+    """The batches ``pending`` iterations run in: of ``size`` each; or, with ``above``, in at most ``above`` batches
+    of equal size once there are more than ``above`` iterations. None: one process per iteration."""
+    if size is None:
+        if above is None or len(pending) <= above:
+            return None
+        size = -(-len(pending) // above)
+    return [pending[i:i + size] for i in range(0, len(pending), size)]
