@@ -30,6 +30,7 @@ def emulate(manifest, parameters, secrets_file, project_dir, state_dir, max_pods
     from .engine import EmulationError, Emulator
     from .pods import PodSetupError
     from .report import check_status_path, show, write_status
+    from .status_size import describe, estimate
 
     document = load(manifest)
     if status_json:
@@ -49,8 +50,10 @@ def emulate(manifest, parameters, secrets_file, project_dir, state_dir, max_pods
     except (EmulationError, PodSetupError) as exc:
         raise RunnableError(str(exc), file=manifest) from None
     show(result)
+    figures = estimate(result, document)  # nodes and the size of Argo's status of them (status_size.py)
+    click.echo(describe(figures), err=True)
     if status_json:
-        write_status(result, status_json)
+        write_status(result, status_json, statusEstimate=figures)
     click.echo(f"workflow {result.name}: {result.phase}{' - ' + result.message if result.message else ''}", err=True)
     sys.exit(0 if result.phase == "Succeeded" else 1)
 

@@ -83,6 +83,7 @@ class NodeRecord:
     log: Path | None = None
     exit_code: str | None = None  # outputs.exitCode: the main container's, as a string
     waits: list[float] = field(default_factory=list)  # a Retry node's backoff before each retry (unscaled seconds)
+    inputs: dict[str, str] = field(default_factory=dict)  # its template's input parameters, as given (status_size.py)
 
     @property
     def duration(self) -> float:
@@ -234,7 +235,7 @@ class Emulator:
                                          f"optional (skipped/omitted node output with no default)")
                 else:
                     raise EmulationError(f"inputs.parameters.{param['name']} was not supplied")
-                scope[f"inputs.parameters.{param['name']}"] = value
+                scope[f"inputs.parameters.{param['name']}"] = node.inputs[param["name"]] = value
             # the template's retry strategy, else the workflow's (operator.go retryStrategy ~line 4475): the node is then
             # a Retry node whose children "<node>(0)", "<node>(1)", ... are the attempts, for any template type, a DAG
             # too (executeTemplate ~lines 2446-2538)

@@ -75,9 +75,10 @@ def check_status_path(path: str) -> None:
         raise _unwritable(path, "Permission denied")
 
 
-def write_status(result: EmulationResult, path: str) -> None:
+def write_status(result: EmulationResult, path: str, **extra: Any) -> None:
+    """``extra``: more top-level fields (the CLI's ``statusEstimate``)."""
     try:
-        Path(path).write_text(json.dumps(status(result), indent=1) + "\n", encoding="utf-8")
+        Path(path).write_text(json.dumps({**status(result), **extra}, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
         raise _unwritable(path, exc.strerror or exc.__class__.__name__) from None
 
