@@ -58,64 +58,21 @@ def pod_run_id(f):
     return click.argument("run_id")(resolved)
 
 
-def plugin_commands() -> dict[str, str]:
-    """Names in the ``runnable.commands`` entry-point group, with their ``module:attribute``.
-
-    Read straight from the installed distributions' ``entry_points.txt``: importing importlib.metadata
-    costs a fifth of the time ``runnable --help`` may take.
-    """
-    import os
-
-    found: dict[str, str] = {}
-    for entry in sys.path:
-        try:
-            names = os.listdir(entry or ".")
-        except OSError:
-            continue
-        for name in names:
-            if not name.endswith((".dist-info", ".egg-info")):
-                continue
-            try:
-                with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8") as fh:
-                    text = fh.read()
-            except OSError:
-                continue
-            if "[runnable.commands]" in text:
-                section = text.split("[runnable.commands]", 1)[1].split("\n[", 1)[0]
-                for line in section.splitlines():
-                    if "=" in line:
-                        name, target = line.split("=", 1)
-                        found.setdefault(name.strip(), target.strip())
-    return found
-
-
 class _Group(click.Group):
     """Adds commands that plugins register (entry-point group ``runnable.commands``), loaded only when asked."""
 
-    _plugins: dict[str, str] | None = None
-
-    def _plugin_targets(self) -> dict[str, str]:
-        if self._plugins is None:
-            self._plugins = plugin_commands()
-        return self._plugins
-
     def list_commands(self, ctx):
-        return sorted(set(super().list_commands(ctx)) | set(self._plugin_targets()))
+        from . import plugins
+
+        return sorted(set(super().list_commands(ctx)) | set(plugins.targets("commands")))
 
     def get_command(self, ctx, name):
+        from . import plugins
+
         command = super().get_command(ctx, name)
-        target = self._plugin_targets().get(name)
-        if command is not None or target is None:
+        if command is not None or name not in plugins.targets("commands"):
             return command
-        module, _, attribute = target.partition(":")
-        try:  # the entry point's own module: cheaper than stevedore's machinery for every --help
-            import importlib
-
-            return getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError):
-            from . import plugins
-
-            return plugins.load("commands", name)  # says in one line why it cannot be loaded
+        return plugins.load("commands", name)  # says in one line why it cannot be loaded
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
