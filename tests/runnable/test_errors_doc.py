@@ -26,19 +26,24 @@ def _template(node: ast.AST) -> str:
     return PLACEHOLDER
 
 
-def messages() -> list[tuple[str, int, str]]:
+def messages(everything: bool = False) -> list[tuple[str, int, str]]:
+    """(file, line, template) of every message; with ``everything`` the emulator's too, and those of
+    ValueError and TypeError (pydantic validators' messages, which reach the user inside another's line)."""
     found = []
     files = [*sorted(REPO.glob("runnable/**/*.py")), *sorted(REPO.glob("extensions/**/*.py"))]
     for path in files:
-        if "emulation" in path.parts:
+        if "emulation" in path.parts and not everything:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
             if not (isinstance(node, ast.Call) and node.args):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
             if (name.endswith("Error") and name not in NOT_USER_ERRORS
-                    and name not in ("ValueError", "TypeError", "KeyError", "RuntimeError")) or name == "error":
+                    and name not in ("ValueError", "TypeError", "KeyError", "RuntimeError")) or name == "error" \
+                    or (everything and name in ("ValueError", "TypeError")):
                 found.append((str(path.relative_to(REPO)), node.lineno, _template(node.args[0])))
+            elif name == "problem" and len(node.args) > 1:  # pre-flight: check.problem(field, message)
+                found.append((str(path.relative_to(REPO)), node.lineno, _template(node.args[1])))
     return found
 
 
