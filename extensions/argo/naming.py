@@ -15,6 +15,7 @@ import unicodedata
 from typing import Iterable
 
 MAX_LENGTH = 63
+# validate.go isValidWorkflowFieldName (workflowFieldNameFmt): template and task names
 NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 
 

@@ -25,11 +25,12 @@ from typing import Any, Iterator
 
 from runnable.errors import InternalError
 
+from .emulation.expressions import ITEM_RESULTS, RESULTS, scan
 from .limits import MAX_DAG_TASKS, MAX_TEMPLATES
+from .naming import NAME
 
-# validate.go isValidWorkflowFieldName (workflowFieldNameFmt, workflowFieldMaxLength) and
+# validate.go isValidWorkflowFieldName (NAME in naming.py; workflowFieldMaxLength) and
 # isValidParamOrArtifactName (paramOrArtifactNameRegex)
-NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 PARAM_NAME = re.compile(r"^[-a-zA-Z0-9_]+$")
 MAX_NAME = 128
 # validate.go maxCharsInObjectName (Workflow, WorkflowTemplate metadata.name) and maxCharsInCronWorkflowName
@@ -38,11 +39,6 @@ MAX_CRON_WORKFLOW_NAME = 52
 # Kubernetes appends 5 random characters to a generateName (it truncates a longer prefix, so Argo never
 # refuses one); the configuration keeps the whole name by refusing more than 63 - 5 (config.py)
 GENERATE_SUFFIX = 5
-
-# ancestry.go: the results a depends expression may test (ValidateTaskResults), and the items-based ones
-_RESULTS = {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
-_ITEM_RESULTS = {"AnySucceeded", "AllFailed"}
-_DEPENDS_TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[a-zA-Z0-9][-a-zA-Z0-9]*(?:\.[A-Za-z]+)?)")
 
 # validate.go validateTemplateType
 _TYPES = ("container", "containerSet", "steps", "script", "resource", "dag", "suspend", "data", "http", "plugin")
@@ -120,15 +116,9 @@ def depends_tasks(expression: str) -> tuple[list[tuple[str, str]], str | None]:
     it does not parse. Argo finds names with ancestry.go's taskNameRegex and evaluates the expression, '-'
     read as '_', with expr at run time (controller/dag.go evaluateDependsLogic): an expression that does not
     parse passes submission and fails the task there."""
-    pos, refs, depth, expect_operand = 0, [], 0, True
-    while pos < len(expression):
-        match = _DEPENDS_TOKEN.match(expression, pos)
-        if not match:
-            if expression[pos:].strip() == "":
-                break
-            return refs, f"cannot parse '{expression[pos:].strip()}'"
-        token = match.group(1)
-        pos = match.end()
+    refs, depth, expect_operand = [], 0, True
+    found, rest = scan(expression)
+    for token in found:
         if token in ("||", "&&"):
             if expect_operand:
                 return refs, f"operator '{token}' without a left operand"
@@ -148,10 +138,12 @@ def depends_tasks(expression: str) -> tuple[list[tuple[str, str]], str | None]:
             if not expect_operand:
                 return refs, f"missing operator before '{token}'"
             task, _, result = token.partition(".")
-            if result and result not in _RESULTS:  # ancestry.go ValidateTaskResults
+            if result and result not in RESULTS:  # ancestry.go ValidateTaskResults
                 return refs, f"task result '{result}' for task '{task}' is invalid"
             refs.append((task, result))
             expect_operand = False
+    if rest.strip():
+        return refs, f"cannot parse '{rest.strip()}'"
     if depth != 0 or expect_operand:
         return refs, "incomplete expression"
     return refs, None
@@ -454,7 +446,7 @@ class _Checker:
                 if other is None:
                     add(f"{at}: dependency '{dep}' not defined")
                     continue
-                if result in _ITEM_RESULTS and not any(other.get(k) for k in ("withItems", "withParam",
+                if result in ITEM_RESULTS and not any(other.get(k) for k in ("withItems", "withParam",
                                                                                "withSequence")):
                     add(f"{at}: dependency '{dep}' uses an items-based condition such as .{result} but does "
                         f"not contain any items")
@@ -657,7 +649,7 @@ class _Scope:
                 name = tag[len(prefix):]
                 if prefix == "inputs.artifacts." and name.endswith(".path") and self.kind in _LEAF_TYPES:
                     name = name[:-len(".path")]
-                return None if name in declared else f"is not declared in the template's inputs"
+                return None if name in declared else "is not declared in the template's inputs"
         return "is not defined"
 
     def _workflow(self, tag: str) -> str | None:

@@ -10,23 +10,35 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+# ancestry.go: taskNameRegex finds the task names, ValidateTaskResults the results a task may be tested for
+# (the last two only for a loop's TaskGroup)
 _TOKEN = re.compile(r"\s*(\|\||&&|!|\(|\)|[a-zA-Z0-9][-a-zA-Z0-9]*(?:\.[A-Za-z]+)?)")
 RESULTS = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed")
+ITEM_RESULTS = ("AnySucceeded", "AllFailed")
 
 
 class ExpressionError(ValueError):
     pass
 
 
-def tokens(expression: str) -> list[str]:
+def scan(expression: str) -> tuple[list[str], str]:
+    """The tokens of a depends expression (``||``, ``&&``, ``!``, parentheses, ``task`` or ``task.Result``)
+    up to the first text that is none of them, and that text ('' when every character was read)."""
     out, pos = [], 0
-    text = expression.strip()
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
+    while pos < len(expression):
+        match = _TOKEN.match(expression, pos)
         if not match:
-            raise ExpressionError(f"cannot parse depends '{expression}' at '{text[pos:]}'")
+            return out, expression[pos:]
         out.append(match.group(1))
         pos = match.end()
+    return out, ""
+
+
+def tokens(expression: str) -> list[str]:
+    text = expression.strip()
+    out, rest = scan(text)
+    if rest:
+        raise ExpressionError(f"cannot parse depends '{expression}' at '{rest}'")
     return out
 
 
