@@ -103,10 +103,16 @@ def load_configuration(path: str | None) -> RunnableConfig:
     from .diagnostics import from_validation_error
     from .yamlio import load, locate
 
+    from_env = not path and bool(os.environ.get(CONFIG_FILE_ENV))
     path = path or os.environ.get(CONFIG_FILE_ENV) or None
     raw: Any = {}
     if path:
-        raw = load(path, error=ConfigurationError)
+        try:
+            raw = load(path, error=ConfigurationError)
+        except ConfigurationError as exc:  # say where the name came from: no -c was given
+            if from_env:
+                exc.message += f" (named by the environment variable {CONFIG_FILE_ENV})"
+            raise
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from . import names, plugins
+from .diagnostics import is_number, written
 from .errors import PipelineDefinitionError, PluginNotFoundError, RunnableError
 from .nodes import BaseNode, Segments
 
@@ -128,17 +129,34 @@ class GraphBuilder:
                 raise self.error(f"unknown field; allowed: {', '.join(GRAPH_FIELDS)}", keys + [key], step=where,
                                  field=str(key))
         steps_data = data.get("steps")
-        if not isinstance(steps_data, dict) or not steps_data:
+        if isinstance(steps_data, list) and steps_data and isinstance(steps_data[0], dict) and steps_data[0]:
+            first = next(iter(steps_data[0]))
+            raise self.error(f"must be a mapping of step names to steps, not a list: write '{first}:' rather than "
+                             f"'- {first}:'", keys + ["steps"], step=where, field="steps")
+        if steps_data is not None and not isinstance(steps_data, dict):
+            raise self.error(f"must be a mapping of step names to steps, not {written(steps_data)}",
+                             keys + ["steps"], step=where, field="steps")
+        if not steps_data:
             raise self.error("must name at least one step", keys + ["steps"], step=where, field="steps")
         start_at = data.get("start_at")
-        if not isinstance(start_at, str):
+        if start_at is None:
             raise self.error("is required: the name of the first step", keys + ["start_at"], step=where,
                              field="start_at")
+        if not isinstance(start_at, str):
+            quote = f": quote it (start_at: '{start_at}')" if is_number(start_at) else ""
+            if quote and start_at in steps_data:
+                quote += f", and the step's name too ('{start_at}':)"
+            raise self.error(f"must be a step name (a string), not {written(start_at)}{quote}",
+                             keys + ["start_at"], step=where, field="start_at")
         steps: dict[str, BaseNode] = {}
         normal_forms: dict[str, str] = {}
         for name, step in steps_data.items():
             step_keys = keys + ["steps", name]
-            if not isinstance(name, str) or not name.strip():
+            if not isinstance(name, str):
+                quote = f": quote it ('{name}':)" if is_number(name) else ""
+                raise self.error(f"step names must be non-empty strings, not {written(name)}{quote}", step_keys,
+                                 step=str(name))
+            if not name.strip():
                 raise self.error("step names must be non-empty strings", step_keys, step=str(name))
             nf = unicodedata.normalize("NFC", name)
             if nf in normal_forms:

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +68,15 @@ def read_run_log(project: Path, run_id: str, folder: str = ".run_log_store") -> 
         return ChunkedFileSystemRunLogStore(log_folder=folder).get_run_log(run_id).model_dump(mode="json")
     finally:
         os.chdir(cwd)
+
+
+def ledger(folder: Path) -> Counter:
+    """What ran since the last call: the lines the example steps append to ``folder/executed.log`` (the
+    retry examples' proof of what ran in which run); the ledger is emptied."""
+    path = folder / "executed.log"
+    lines = path.read_text().splitlines() if path.exists() else []
+    path.write_text("")
+    return Counter(lines)
 
 
 def shape(run_log: dict) -> dict:

@@ -11,15 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import read_run_log
-
-
-def ledger(project: Path) -> Counter:
-    """What ran since the last call (and empty the ledger)."""
-    path = project / "executed.log"
-    lines = path.read_text().splitlines() if path.exists() else []
-    path.write_text("")
-    return Counter(lines)
+from conftest import ledger, read_run_log
 
 
 def steps_by_name(run_log: dict) -> dict[str, dict]:

@@ -9,14 +9,7 @@ from collections import Counter
 import pytest
 
 from argo_support import E2E_CONFIG, emulate, run_ids_on_volume, state_dir, volume, volume_run_log
-from conftest import read_run_log, run_cli
-
-
-def ledger(folder) -> Counter:
-    path = folder / "executed.log"
-    lines = path.read_text().splitlines() if path.exists() else []
-    path.write_text("")
-    return Counter(lines)
+from conftest import ledger, read_run_log, run_cli
 
 
 def failed_argo_run(project, pipeline: str, store: str, parameters: str | None = None) -> str:
