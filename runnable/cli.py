@@ -75,11 +75,16 @@ class _Group(click.Group):
         return plugins.load("commands", name)  # says in one line why it cannot be loaded
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+# `runnable` alone prints its help on stdout and exits 0, as pip, docker and kubectl do: asking what the
+# command can do is not a mistake (click's default since 8.2 is the help as a usage error, exit 2)
+@click.group(cls=_Group, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="runnable")
 @log_level_option
-def cli():
+@click.pass_context
+def cli(ctx):
     """Describe a pipeline once; run it here or transpile it to Argo Workflows."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 pipeline_option = click.option("-f", "--file", "pipeline_file", required=True, metavar="PIPELINE",

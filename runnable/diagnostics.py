@@ -34,6 +34,28 @@ def _unwrap(annotation: Any) -> Any:
     return models[0] if models else annotation
 
 
+def written(value: Any) -> str:
+    """A value read from YAML (or the environment), told as the user wrote it: its kind and its text, cut at
+    40 characters. YAML reads ``1`` as a number and ``true`` as a boolean; the message says so."""
+    import json
+
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    text = text if len(text) <= 40 else text[:37] + "..."
+    kinds = {str: "the string", list: "a list", dict: "a mapping"}
+    return f"{kinds.get(type(value), type(value).__name__)} {text}"
+
+
+def is_number(value: Any) -> bool:
+    """A YAML number (not a boolean): what a user meant as a name when they did not quote it."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def first_error(exc: Any) -> str:
     """The first problem of a pydantic ``ValidationError``, with where it is when it says."""
     first = exc.errors()[0]

@@ -37,25 +37,24 @@ class ReturnSpec(BaseModel):
         return value
 
 
-def parse_returns(value: Any) -> list[ReturnSpec]:
-    """``returns: [x, {name: df, kind: object}]`` -> specs; strings are json returns."""
+def parse_returns(value: Any) -> list[Any]:
+    """``returns: [x, {name: df, kind: object}]`` -> what ``list[ReturnSpec]`` validates (a string is a json
+    return), so that a wrong item is reported where it is written (``returns.1.kind``)."""
     if value is None:
         return []
     if not isinstance(value, list):
         raise ValueError("must be a list of names or {name, kind} mappings")
-    from pydantic import ValidationError
-
-    try:
-        specs = [ReturnSpec(name=v) if isinstance(v, str) else ReturnSpec.model_validate(v) for v in value]
-    except ValidationError as exc:  # reported as a problem of 'returns' itself
-        first = exc.errors()[0]
-        raise ValueError(first["msg"].removeprefix("Value error, ")) from None
+    try:  # a name alone is reported as a problem of 'returns' (the line of the list), a mapping where it is
+        items = [ReturnSpec(name=v) if isinstance(v, str) else v for v in value]
+    except ValidationError as exc:
+        raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
     seen: set[str] = set()
-    for spec in specs:
-        if spec.name in seen:
-            raise ValueError(f"'{spec.name}' is returned twice")
-        seen.add(spec.name)
-    return specs
+    for item in items:
+        name = item.name if isinstance(item, ReturnSpec) else item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str) and name in seen:
+            raise ValueError(f"'{name}' is returned twice")
+        seen.add(name)
+    return items
 
 
 def initial_parameters(path: str | None) -> dict[str, Parameter]:
@@ -77,6 +76,9 @@ def initial_parameters(path: str | None) -> dict[str, Parameter]:
     for key, raw in os.environ.items():
         if key.startswith(ENV_PREFIX) and len(key) > len(ENV_PREFIX):
             name = key[len(ENV_PREFIX):]
+            if not name.isidentifier():
+                raise ParameterError(f"environment variable {key}: '{name}' is not a parameter name (letters, "
+                                     "digits and '_', not starting with a digit)")
             try:
                 value = json.loads(raw)
             except json.JSONDecodeError:

@@ -183,7 +183,7 @@ class BaseTaskType(BaseModel):
 
     @field_validator("returns", mode="before", json_schema_input_type=list[str | ReturnSpec])
     @classmethod
-    def _returns(cls, value: Any) -> list[ReturnSpec]:
+    def _returns(cls, value: Any) -> list[Any]:
         return parse_returns(value)
 
     @field_validator("command")

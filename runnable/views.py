@@ -38,9 +38,10 @@ def open_stores(config_file: str | None, log_folder: str | None) -> list["BaseRu
     from .config import CONFIG_FILE_ENV, load_configuration
     from .service import build_service
 
+    given = config_file
     config_file = config_file or os.environ.get(CONFIG_FILE_ENV) or None
     if config_file:
-        config = load_configuration(config_file)
+        config = load_configuration(given)  # None: the variable's file, which its errors then name
         if log_folder is not None:
             config.run_log_store.config = {**(config.run_log_store.config or {}), "log_folder": log_folder}
         store = build_service("run_log_store", config)
