@@ -23,6 +23,21 @@ def check_relative(pattern: str, *, field: str = "catalog") -> str:
     return pattern
 
 
+def check_pattern(pattern: str, *, field: str = "catalog") -> str:
+    """A relative catalog pattern must also be a glob that can name files (``Path.glob`` refuses the rest)."""
+    parts = PurePosixPath(pattern).parts
+    if not parts:
+        raise RunnableError(f"'{pattern}' names no file: write a file, a folder or a glob under the project "
+                            f"(data/*.csv)", field=field)
+    if parts[0].startswith("~"):
+        raise RunnableError(f"'{pattern}': '~' is not expanded: catalog paths are relative to the project",
+                            field=field)
+    if any("**" in part and part != "**" for part in parts):
+        raise RunnableError(f"'{pattern}': '**' must be a whole part of the path, as in 'data/**/*.csv'",
+                            field=field)
+    return pattern
+
+
 class BaseCatalog(BaseService):
     service_type: ClassVar[str] = "catalog"
 

@@ -93,6 +93,9 @@ config_option = click.option("-c", "--config-file", "config_file", default=None,
                              help="The configuration (default: local executor, file-system stores).")
 map_option = click.option("--map-variable", default=None, metavar="JSON",
                           help='Iteration indexes of the enclosing map steps, e.g. {"chunk": 3}.')
+no_import_option = click.option("--no-import", is_flag=True,
+                                help="Pre-flight: do not import python functions nor check their arguments "
+                                     "(a machine without the pipeline's environment, e.g. CI writing a manifest).")
 
 
 @cli.command()
@@ -105,8 +108,9 @@ map_option = click.option("--map-variable", default=None, metavar="JSON",
 @click.option("--tag", default="", help="A label recorded in the run log.")
 @click.option("--use-cached", default=None, metavar="RUN_ID",
               help="runnable 0.11's form of 'runnable retry RUN_ID': reuse what succeeded in that run.")
+@no_import_option
 @log_level_option
-def execute(pipeline, pipeline_file, config_file, parameters_file, run_id, tag, use_cached):
+def execute(pipeline, pipeline_file, config_file, parameters_file, run_id, tag, use_cached, no_import):
     """Run a pipeline, or write its Argo manifest with an argo configuration."""
     from . import entrypoints
 
@@ -121,7 +125,7 @@ def execute(pipeline, pipeline_file, config_file, parameters_file, run_id, tag, 
         ctx, status = entrypoints.retry(use_cached, pipeline_file, config_file=config_file, run_id=run_id, tag=tag)
     else:
         ctx, status = entrypoints.execute(pipeline_file, config_file=config_file, parameters_file=parameters_file,
-                                          run_id=run_id, tag=tag)
+                                          run_id=run_id, tag=tag, imports=not no_import)
     _report(ctx, status)
 
 
@@ -311,6 +315,23 @@ def graph(pipeline_file, fmt, run_id, log_folder, config_file, output):
             fh.write(text)
     else:
         click.echo(text, nl=not text.endswith("\n"))
+
+
+@cli.command()
+@pipeline_option
+@config_option
+@click.option("-p", "--parameters-file", default=None, metavar="PARAMS", help="Initial parameters (YAML mapping).")
+@no_import_option
+@log_level_option
+def validate(pipeline_file, config_file, parameters_file, no_import):
+    """Check a pipeline before running it: every problem found, one line each; nothing runs."""
+    from . import entrypoints
+
+    checked = entrypoints.validate(pipeline_file, config_file=config_file, parameters_file=parameters_file,
+                                   imports=not no_import)
+    scope = "functions imported, arguments bound" if not no_import else "functions not imported (--no-import)"
+    steps = checked.steps_checked
+    click.echo(f"ok: {pipeline_file}: {steps} step{'' if steps == 1 else 's'} checked ({scope})")
 
 
 @cli.command()

@@ -53,10 +53,12 @@ def _prepare(pipeline_file: str, config_file: str | None, run_id: str | None, *,
 
 
 def execute(pipeline_file: str, *, config_file: str | None = None, parameters_file: str | None = None,
+            imports: bool = True,
             run_id: str | None = None, tag: str = "", definition: Any = None):
     """Run a pipeline (or, with a describing executor such as argo, write what would run it).
 
-    The ``retry`` executor's configuration names a run to retry: the run is then that retry.
+    The ``retry`` executor's configuration names a run to retry: the run is then that retry. Pre-flight
+    checks (:mod:`runnable.preflight`) run first; ``imports``: python code is imported and bound there.
     """
     from .parameters import initial_parameters
 
@@ -68,19 +70,39 @@ def execute(pipeline_file: str, *, config_file: str | None = None, parameters_fi
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file,
                         parameters_file=parameters_file, tag=tag, services=services, original_run_id=original_run_id,
                         force_retry=force, run_id_chosen=chosen)
-    return ctx, _run(ctx, parameters)
+    return ctx, _run(ctx, parameters, imports=imports)
 
 
-def _run(ctx, parameters) -> str | None:
-    """Run here (a retry starts from its original run) and return the status; or write what will run it."""
+def _run(ctx, parameters, *, imports: bool = True) -> str | None:
+    """Run here (a retry starts from its original run) and return the status; or write what will run it.
+
+    Either way the pre-flight checks run first: a mistake they find stops everything before the run starts.
+    """
+    from .preflight import check
+
     if not ctx.executor.runs_locally:  # a retry's original run log is in the cluster: pods check it at start
+        check(ctx.graph, None if ctx.original_run_id else parameters, imports=imports, project_dir=ctx.project_dir)
         ctx.executor.describe_run(ctx, parameters)
         return None
     if ctx.original_run_id:
         from . import retry as retrying
 
         parameters = retrying.prepare(ctx, ctx.original_run_id, force=ctx.force_retry)
+    check(ctx.graph, parameters, imports=imports, project_dir=ctx.project_dir)
     return ctx.executor.execute_pipeline(ctx, parameters)
+
+
+def validate(pipeline_file: str, *, config_file: str | None = None, parameters_file: str | None = None,
+             imports: bool = True):
+    """Load the pipeline, configuration and parameters and run the pre-flight checks; nothing runs.
+    Returns the pre-flight (what it checked); a problem raises :class:`~runnable.preflight.PreflightError`."""
+    from .parameters import initial_parameters
+    from .preflight import check
+
+    config, graph, _ = _prepare(pipeline_file, config_file, None)
+    parameters = initial_parameters(parameters_file)
+    _services(config)  # the services the configuration names must build
+    return check(graph, parameters, imports=imports)
 
 
 def parse_map_variable(text: str | None) -> dict[str, int]:

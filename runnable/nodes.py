@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .context import RunContext
     from .run_log import BranchLog, DataCatalog, Parameter, StepAttempt
     from .graph import Graph, GraphBuilder
+    from .preflight import StepCheck
 
 MapVariable = dict[str, int]
 """For each enclosing map step (outer to inner): its ``iterate_as`` name and the iteration index."""
@@ -101,6 +102,7 @@ class BaseNode(BaseModel):
 
     _name: str = PrivateAttr(default="")
     _segments: Segments = PrivateAttr(default=())
+    _written_at: tuple[str | None, tuple[Any, ...]] = PrivateAttr(default=(None, ()))
 
     @classmethod
     def parse(cls, name: str, data: dict, builder: "GraphBuilder", keys: list, segments: Segments) -> "BaseNode":
@@ -108,6 +110,7 @@ class BaseNode(BaseModel):
         node = builder.validate_model(cls, data, keys, name)
         node._name = name
         node._segments = segments
+        node._written_at = (builder.file, tuple(keys))
         return node
 
     @property
@@ -117,6 +120,11 @@ class BaseNode(BaseModel):
     @property
     def segments(self) -> Segments:
         return self._segments
+
+    @property
+    def written_at(self) -> tuple[str | None, tuple[Any, ...]]:
+        """The file that defines this step and the keys leading to it there (for the line of a message)."""
+        return self._written_at
 
     def internal_name(self, map_variable: MapVariable | None = None) -> str:
         return resolve(self._segments, map_variable)
@@ -144,6 +152,10 @@ class BaseNode(BaseModel):
     def check(self, graph: "Graph", builder: "GraphBuilder", keys: list) -> None:
         """Checks that need the whole graph (e.g. a map's parameter names); raise PipelineDefinitionError."""
 
+    def preflight(self, check: "StepCheck") -> None:
+        """Checks that need the parameters known before the step, or the project's files and code (what
+        ``runnable validate`` reports): call ``check.problem(field, message)`` for each problem found."""
+
     def returns_names(self) -> list[str]:
         """Names of the parameters this step (and anything inside it) may set."""
         out: list[str] = []
@@ -160,6 +172,10 @@ class BaseNode(BaseModel):
     def max_attempts_allowed(self) -> int:
         return 1
 
+    def stopped(self, ctx: "RunContext", map_variable: MapVariable, attempt: "StepAttempt") -> Outcome:
+        """What an attempt stopped from outside (past its time limit) leaves: ``attempt``, already finished."""
+        return Outcome(attempt)
+
 
 class CompositeNode(BaseNode):
     """A step made of branches (parallel, map, dag): opened by fan-out, closed by fan-in.
@@ -169,6 +185,10 @@ class CompositeNode(BaseNode):
     """
 
     is_composite: ClassVar[bool] = True
+
+    def branch_parameters(self) -> tuple[str, ...]:
+        """Names of the parameters every branch of this step starts with (a map's ``iterate_as``)."""
+        return ()
 
     def branch_runs(self, ctx: "RunContext", map_variable: MapVariable) -> list[BranchRun]:
         """The branches of this step in this run, in order; may raise RunnableError for a run-time mistake."""

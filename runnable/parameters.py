@@ -11,6 +11,7 @@ import functools
 import inspect
 import json
 import os
+from collections.abc import Set as AbstractSet
 from typing import Any, Callable, Iterable
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -135,12 +136,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def bind(func: Callable, available: Iterable[str], load: Callable[[str], Any]) -> tuple[dict[str, Any], list[str]]:
-    """Keyword arguments for ``func`` filled by name from the parameters; returns them and the names used."""
+def binding(func: Callable, available: Iterable[str]) -> list[tuple[str, Any]]:
+    """The arguments ``func`` is called with, filled by name from the parameters ``available``: (name,
+    annotation) pairs; a required argument that no parameter fills is a :class:`ParameterError`."""
     signature = _signature(func)
-    available = set(available)
-    kwargs: dict[str, Any] = {}
-    used: list[str] = []
+    if not isinstance(available, AbstractSet):  # a set is used as it is (pre-flight asks for each step)
+        available = set(available)
+    args: list[tuple[str, Any]] = []
     takes_var_kw = False
     for pname, param in signature.parameters.items():
         if param.kind is inspect.Parameter.VAR_KEYWORD:
@@ -149,15 +151,24 @@ def bind(func: Callable, available: Iterable[str], load: Callable[[str], Any]) -
         if param.kind is inspect.Parameter.VAR_POSITIONAL:
             continue
         if pname in available:
-            kwargs[pname] = coerce(load(pname), param.annotation, pname)
-            used.append(pname)
+            args.append((pname, param.annotation))
         elif param.default is inspect.Parameter.empty:
             raise ParameterError(f"function argument '{pname}' has no parameter of that name and no default")
     if takes_var_kw:
-        for pname in sorted(available - set(kwargs)):
-            kwargs[pname] = load(pname)
-            used.append(pname)
-    return kwargs, used
+        named = {pname for pname, _ in args}
+        args.extend((pname, inspect.Parameter.empty) for pname in sorted(available) if pname not in named)
+    return args
+
+
+def bind(func: Callable, available: Iterable[str], load: Callable[[str], Any]) -> tuple[dict[str, Any], list[str]]:
+    """Keyword arguments for ``func`` filled by name from the parameters; returns them and the names used."""
+    kwargs = {pname: coerce(load(pname), annotation, pname) for pname, annotation in binding(func, available)}
+    return kwargs, list(kwargs)
+
+
+def return_annotation(func: Callable) -> Any:
+    """What ``func`` says it returns (``inspect.Signature.empty`` when it does not say)."""
+    return _signature(func).return_annotation
 
 
 @functools.lru_cache(maxsize=1024)
@@ -170,7 +181,7 @@ def _signature(func: Callable) -> inspect.Signature:
         hints = {}
     sig = inspect.signature(func)
     params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in sig.parameters.values()]
-    return sig.replace(parameters=params)
+    return sig.replace(parameters=params, return_annotation=hints.get("return", sig.return_annotation))
 
 
 def split_returns(result: Any, specs: list[ReturnSpec]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from .secrets import SECRET_NAME
 
 if TYPE_CHECKING:
     from .context import RunContext
+    from .preflight import StepCheck
 
 
 class TaskInputs:
@@ -195,6 +196,10 @@ class BaseTaskType(BaseModel):
 
     def check(self) -> None:
         """Static checks beyond the field types (e.g. the dotted path's shape); raise ValueError."""
+
+    def preflight(self, check: "StepCheck") -> None:
+        """What can be checked before the run (the command's files, its code, its arguments): report each
+        problem with ``check.problem(field, message)``; never run the command."""
 
     def run(self, ctx: "RunContext", inputs: TaskInputs, *, step_name: str, log) -> TaskResult:
         """Run the command; raise to fail the attempt. ``log`` receives the command's output."""

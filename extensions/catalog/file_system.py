@@ -94,33 +94,32 @@ class FileSystemCatalog(BaseCatalog):
 
     def get(self, run_id: str, patterns: list[str], *, into: Path) -> list[DataCatalog]:
         source = self.run_dir(run_id)
-        entries = []
-        for pattern in patterns:
-            found = [f for f in self._matches(source, pattern, [source.resolve() / OBJECTS])] if source.exists() else []
-            if not found:
-                raise ExecutionError(f"catalog get '{pattern}' matched no file of run '{run_id}'")
-            for f in found:
-                rel = f.relative_to(source)
-                target = into / rel
-                _copy(f, into, target)
-                entries.append(DataCatalog(name=str(PurePosixPath(rel)), data_hash=sha256(target),
-                                           catalog_relative_path=str(PurePosixPath(run_id, rel)), stage="get"))
-        return entries
+        return self._copy_matches(run_id, "get", patterns, source=source, exclude=[source.resolve() / OBJECTS],
+                                  relative=lambda f: f.relative_to(source), root=into, into=into,
+                                  nothing=f"matched no file of run '{run_id}'")
 
     def put(self, run_id: str, patterns: list[str], *, base: Path) -> list[DataCatalog]:
-        target_root = self.run_dir(run_id)
-        exclude = [Path(self.catalog_location).resolve()]
+        return self._copy_matches(run_id, "put", patterns, source=base,
+                                  exclude=[Path(self.catalog_location).resolve()],
+                                  relative=lambda f: f.resolve().relative_to(base.resolve()),
+                                  root=Path(self.catalog_location), into=self.run_dir(run_id),
+                                  nothing="matched no file in the project")
+
+    def _copy_matches(self, run_id: str, stage: str, patterns: list[str], *, source: Path, exclude: list[Path],
+                      relative, root: Path, into: Path, nothing: str) -> list[DataCatalog]:
+        """Copy the files under ``source`` each pattern matches to the same place under ``into`` (written
+        inside ``root``); a pattern that matches nothing is an error."""
         entries = []
         for pattern in patterns:
-            found = self._matches(base, pattern, exclude)
+            found = self._matches(source, pattern, exclude) if source.exists() else []
             if not found:
-                raise ExecutionError(f"catalog put '{pattern}' matched no file in the project")
+                raise ExecutionError(f"catalog {stage} '{pattern}' {nothing}")
             for f in found:
-                rel = f.resolve().relative_to(base.resolve())
-                target = target_root / rel
-                _copy(f, Path(self.catalog_location), target)
+                rel = relative(f)
+                target = into / rel
+                _copy(f, root, target)
                 entries.append(DataCatalog(name=str(PurePosixPath(rel)), data_hash=sha256(target),
-                                           catalog_relative_path=str(PurePosixPath(run_id, rel)), stage="put"))
+                                           catalog_relative_path=str(PurePosixPath(run_id, rel)), stage=stage))
         return entries
 
     def put_text(self, run_id: str, name: str, text: str) -> DataCatalog:

@@ -119,21 +119,47 @@ class MapNode(CompositeNode):
                 try:
                     values = reducer(values)
                 except Exception as exc:  # the user's function: told like a mistake in the step, not a bug
-                    raise self._reducer_error(ctx, f"failed on '{name}'", exc) from exc
+                    raise self._reducer_error(ctx.pipeline_file, f"failed on '{name}'", exc) from exc
             gathered[name] = ctx.make_parameter(name, kind, values, key)
         return gathered
 
     def _reducer(self, ctx):
-        import importlib
-
         if self.reducer in REDUCERS:
             return REDUCERS[self.reducer]
-        module, _, attr = self.reducer.rpartition(".")
         try:
-            return getattr(importlib.import_module(module), attr)
+            return _import(self.reducer)
         except Exception as exc:  # ImportError, AttributeError, or whatever importing the module raised
-            raise self._reducer_error(ctx, "cannot be imported", exc) from exc
+            raise self._reducer_error(ctx.pipeline_file, "cannot be imported", exc) from exc
 
-    def _reducer_error(self, ctx, what: str, exc: Exception) -> PipelineDefinitionError:
+    def _reducer_error(self, file: str | None, what: str, exc: Exception) -> PipelineDefinitionError:
         return PipelineDefinitionError(f"reducer '{self.reducer}' {what}: {type(exc).__name__}: {exc}",
-                                       file=ctx.pipeline_file, step=self.name, field="reducer")
+                                       file=file, step=self.name, field="reducer")
+
+    def branch_parameters(self) -> tuple[str, ...]:
+        return (self.iterate_as,)
+
+    def preflight(self, check) -> None:
+        if check.is_set(self.iterate_on) is False:
+            check.problem("iterate_on", f"parameter '{self.iterate_on}' is not set before this step: it is not an "
+                                        f"initial parameter, nor returned by a step on every route to this one")
+        else:
+            check.is_list(self.iterate_on, "iterate_on")
+        if check.imports and self.reducer and self.reducer not in REDUCERS:
+            failure = check.once(("reducer", self.reducer), lambda: _import_failure(self.reducer))
+            if failure is not None:
+                check.problem("reducer", self._reducer_error(None, "cannot be imported", failure).message)
+
+
+def _import(dotted: str):
+    import importlib
+
+    module, _, attr = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _import_failure(dotted: str) -> Exception | None:
+    try:
+        _import(dotted)
+    except Exception as exc:  # what the step would meet at run time
+        return exc
+    return None

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runnable import names, plugins
-from runnable.catalog import check_relative
+from runnable.catalog import check_pattern, check_relative
 from runnable.run_log import FAIL, SUCCESS, DataCatalog, StepAttempt
-from runnable.errors import ParameterError, PluginNotFoundError
+from runnable.errors import ParameterError, PluginNotFoundError, RunnableError
 from runnable.nodes import BaseNode, Outcome
 from runnable.tasks import BaseTaskType, TaskInputs
 
@@ -71,6 +71,16 @@ class TaskNode(BaseNode):
 
     def returns_names(self) -> list[str]:
         return [r.name for r in self._task.returns]
+
+    def preflight(self, check) -> None:
+        for stage in ("get", "put"):
+            for i, pattern in enumerate(getattr(self.catalog, stage) if self.catalog else []):
+                try:
+                    check_pattern(pattern)
+                except RunnableError as exc:
+                    check.problem(f"catalog.{stage}", exc.message, keys=["catalog", stage, i])
+        check.fetched = list(self.catalog.get) if self.catalog else []
+        self._task.preflight(check)
 
     def max_attempts_allowed(self) -> int:
         return self.max_attempts

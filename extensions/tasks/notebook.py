@@ -33,6 +33,10 @@ class NotebookTaskType(BaseTaskType):
             raise ValueError(getattr(exc, "message", str(exc))) from None
         return value
 
+    def preflight(self, check) -> None:
+        if not (check.project_dir / self.command).is_file():
+            check.problem("command", f"notebook '{self.command}' does not exist")
+
     def run(self, ctx, inputs, *, step_name, log) -> TaskResult:
         import nbformat
         from ploomber_engine._util import parametrize_notebook  # what PloomberClient.execute(parameters) calls

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import typing
 from typing import Literal
 
 from pydantic import field_validator
 
 from runnable.errors import ExecutionError
-from runnable.parameters import split_returns
+from runnable.parameters import return_annotation, split_returns
 from runnable.tasks import BaseTaskType, TaskResult, capture_output
 
 
@@ -27,6 +29,17 @@ def import_function(dotted: str):
     return func
 
 
+def _importable(dotted: str):
+    """The function, or why it cannot be imported (pre-flight: the same words as a step that runs it)."""
+    try:
+        return import_function(dotted)
+    except ExecutionError as exc:
+        return str(exc)
+    except Exception as exc:  # the module (or one it imports) raised while being imported
+        failure = ExecutionError(f"cannot import module '{dotted.rpartition('.')[0]}': {type(exc).__name__}: {exc}")
+        return str(failure).splitlines()[0]
+
+
 class PythonTaskType(BaseTaskType):
     task_type = "python"
 
@@ -39,6 +52,24 @@ class PythonTaskType(BaseTaskType):
         if len(parts) < 2 or not all(p.isidentifier() for p in parts):
             raise ValueError(f"'{value}' is not a dotted path to a function (module.function)")
         return value
+
+    def preflight(self, check) -> None:
+        if not check.imports:
+            return
+        func = check.once(("python", self.command), lambda: _importable(self.command))
+        if isinstance(func, str):
+            check.problem("command", func)
+            return
+        check.bind(func)
+        declared = return_annotation(func)
+        if declared is inspect.Signature.empty or not self.returns:
+            return
+        each = typing.get_args(declared) if len(self.returns) > 1 else (declared,)
+        if len(self.returns) > 1 and (typing.get_origin(declared) is not tuple or len(each) != len(self.returns)
+                                      or Ellipsis in each):
+            return
+        for spec, annotation in zip(self.returns, each):
+            check.returns_type(spec.name, annotation, spec.kind)
 
     def run(self, ctx, inputs, *, step_name, log) -> TaskResult:
         from runnable.parameters import bind

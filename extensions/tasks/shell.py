@@ -23,10 +23,65 @@ from runnable.parameters import as_env, from_env
 from runnable.tasks import BaseTaskType, TaskResult
 
 
+# commands that run the script named after them (pre-flight checks that script exists)
+INTERPRETERS = {"sh", "bash", "zsh", "dash", "ksh", "python", "python3", "Rscript", "perl", "ruby", "node", "julia",
+                "source", "."}
+SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".py", ".R", ".r", ".pl", ".rb", ".js", ".jl")
+_SHELL_SYNTAX = set("$`*?[]{}~<>|;&()\\")  # a word with any of these is expanded or parsed by the shell
+
+
+def named_script(command: str) -> tuple[str, bool] | None:
+    """The script file a one-line command plainly runs, and whether it runs it directly (``./run.sh``)
+    rather than through an interpreter (``bash run.sh``); None when the command is anything else."""
+    import re
+    import shlex
+    from pathlib import PurePosixPath
+
+    if "\n" in command.strip():
+        return None
+    try:
+        words = shlex.split(command, comments=True)
+    except ValueError:
+        return None
+    while words and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", words[0]):  # NAME=value before the command
+        words.pop(0)
+    if not words:
+        return None
+    if words[0].rsplit("/", 1)[-1] in INTERPRETERS:
+        if len(words) < 2 or words[1].startswith("-") or not (words[1].endswith(SCRIPT_SUFFIXES) or "/" in words[1]):
+            return None
+        path, direct = words[1], False
+    elif "/" in words[0]:
+        path, direct = words[0], True
+    else:
+        return None
+    if _SHELL_SYNTAX & set(path) or path.startswith("/") or ".." in PurePosixPath(path).parts:
+        return None
+    return path, direct
+
+
 class ShellTaskType(BaseTaskType):
     task_type = "shell"
 
     command_type: Literal["shell"]
+
+    def preflight(self, check) -> None:
+        import fnmatch
+        from pathlib import PurePosixPath
+
+        named = named_script(self.command)
+        if named is None:
+            return
+        path, direct = named
+        relative = str(PurePosixPath(path))
+        if any(fnmatch.fnmatch(relative, p) or relative.startswith(str(PurePosixPath(p)) + "/") for p in check.fetched):
+            return  # the step gets it from the catalog before it runs
+        file = check.project_dir / relative
+        if not file.is_file():
+            check.problem("command", f"script '{path}' does not exist")
+        elif direct and not os.access(file, os.X_OK):
+            check.problem("command", f"script '{path}' is not executable: chmod +x it, or run it with its "
+                                     f"interpreter (bash {path})")
 
     def run(self, ctx, inputs, *, step_name, log) -> TaskResult:
         env = dict(os.environ)

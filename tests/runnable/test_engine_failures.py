@@ -77,8 +77,9 @@ def assert_map_failed(project, run_id: str, reason: str) -> None:
     ("functions.refuse", "reducer 'functions.refuse' failed on 'doubled': ValueError: cannot reduce [2, 4, 6]"),
 ])
 def test_a_reducer_that_cannot_reduce_fails_the_map_and_the_run(project, reducer, reason):
+    """At run time: pre-flight, which refuses a reducer that does not import before the run, is told not to import."""
     (project / "pipeline.yaml").write_text(map_pipeline(reducer))
-    result = run_cli(["execute", "-f", "pipeline.yaml", "--run-id", "r"], project)
+    result = run_cli(["execute", "-f", "pipeline.yaml", "--run-id", "r", "--no-import"], project)
     check_one_line(result, ["pipeline.yaml", "step 'm'", "field 'reducer'", reason])
     assert_map_failed(project, "r", reason)
 

@@ -158,10 +158,12 @@ def test_pipeline_error_is_one_line(tmp_path, name, text, must_contain):
 
 
 def test_map_over_a_non_list_at_run_time(tmp_path):
+    """A value only known at run time (a shell step's export; an initial value is refused by pre-flight)."""
     (tmp_path / "pipeline.yaml").write_text(textwrap.dedent("""
         dag:
-          start_at: m
+          start_at: make
           steps:
+            make: {type: task, command_type: shell, command: "export xs='{\\"a\\": 1}'", returns: [xs], next: m}
             m:
               type: map
               iterate_on: xs
@@ -172,7 +174,7 @@ def test_map_over_a_non_list_at_run_time(tmp_path):
                 steps:
                   s: {type: stub, next: success}
         """))
-    result = run_cli(["execute", "-f", "pipeline.yaml", "--run-id", "r"], tmp_path, env={"RUNNABLE_PRM_xs": '{"a": 1}'})
+    result = run_cli(["execute", "-f", "pipeline.yaml", "--run-id", "r"], tmp_path)
     check_one_line(result, ["pipeline.yaml", "step 'm'", "field 'iterate_on'", "is not a list at run time (it is dict)"])
     import json
 
