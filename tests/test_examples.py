@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import REPO, read_run_log
+from conftest import REPO, ledger, read_run_log
 
 INDEX = YAML(typ="safe").load((REPO / "examples" / "index.yaml").read_text())
 
@@ -49,3 +51,26 @@ def test_example_runs(entry, cli, project):
     assert run_log["status"] == expected
     assert re.search(rf"run example: {expected}", result.stderr)
     assert "Traceback" not in result.stderr
+    assert not stray_files(project)
+
+
+def stray_files(project: Path) -> list[str]:
+    """Files in ``project`` (a copy of the repository's examples, run where a user runs them: the repository's
+    root) that the repository does not track and its .gitignore does not ignore: what `git status` would
+    show after running the examples in a clone."""
+    tracked = set(subprocess.run(["git", "-C", str(REPO), "ls-files"], capture_output=True, text=True,
+                                 check=True).stdout.splitlines())
+    new = [p.relative_to(project).as_posix() for p in project.rglob("*") if p.is_file()]
+    new = [f for f in new if f not in tracked]
+    ignored = subprocess.run(["git", "-C", str(REPO), "check-ignore", "--no-index", "--stdin"], input="\n".join(new),
+                             capture_output=True, text=True).stdout.splitlines()
+    return sorted(set(new) - set(ignored))
+
+
+def test_the_retry_walkthrough_leaves_the_repository_clean(cli, project):
+    """docs/retry.md's walk-through: the failed run's ledger, the marker standing for the fix, the retry."""
+    assert cli("execute", "-f", "examples/retry/sequential.yaml", "--run-id", "nightly").returncode == 1
+    assert ledger(project) == {"extract": 1, "clean": 1, "train": 1}  # the ledger is where the docs say
+    (project / "fixed.marker").write_text("")
+    assert cli("retry", "nightly", "-f", "examples/retry/sequential.yaml", "--run-id", "fixed").returncode == 0
+    assert not stray_files(project)
