@@ -21,6 +21,14 @@ Shape of the manifest (docs/argo.md has the reasoning):
   the number of items is known: with ``batch_size`` (or more than ``limits.AUTO_BATCH_ABOVE`` iterations) it
   writes the batches and an empty iteration list, else the reverse; Argo skips the task whose list is empty
   (dag.go executeDAGTask ~line 634: "Skipped, empty params"), and a Skipped leaf does not fail the DAG.
+  Argo facts this relies on: ``withParam`` is parsed as a JSON list and a string item is ``{{item}}`` as it
+  is (dag.go expandTask ~line 903, operator.go processItem ~line 4085); an output parameter read from a file
+  has no size limit of its own but is stored in the fan-out node's status (the executor's WorkflowTaskResult,
+  workflow/executor/taskresult.go, copied into ``status.nodes``: controller/taskresult.go ~line 128), so it
+  counts against the 1 MiB of the Workflow object (workflow/packer/packer.go) like every node does, and a
+  list of batches stays small where a list of 100,000 iterations (~1.6 MB) would not; a pod that exits
+  non-zero is Failed and, with a retryStrategy on its template, retried as a new attempt node (operator.go
+  processNodeRetries ~line 1030).
 * Edges: ``next`` is ``<prev>.Succeeded``, ``on_failure`` is ``<prev>.Failed || <prev>.Errored``.
   Terminal steps (success, fail) are not pods: the pod of the step before records them. A pod exits
   non-zero when its step failed or led to ``fail``.
