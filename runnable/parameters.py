@@ -33,9 +33,14 @@ class ReturnSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _identifier(cls, value: str) -> str:
-        if not value.isidentifier():
-            raise ValueError(f"'{value}' is not a valid parameter name (letters, digits, '_', not starting with a digit)")
-        return value
+        return parameter_name(value)
+
+
+def parameter_name(value: str) -> str:
+    """A model's check of a field naming a parameter: a Python identifier, as a function's argument is."""
+    if not value.isidentifier():
+        raise ValueError(f"'{value}' is not a valid parameter name (letters, digits, '_', not starting with a digit)")
+    return value
 
 
 def parse_returns(value: Any) -> list[Any]:

@@ -18,6 +18,8 @@ from runnable.run_log import BranchLog, Parameter
 from runnable.errors import PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BranchRun, CompositeNode, MapSlot
+from runnable.parameters import parameter_name
+from runnable.plugins import import_object, is_dotted_path
 
 
 def _concat(values: list) -> Any:
@@ -45,9 +47,7 @@ class MapNode(CompositeNode):
     @field_validator("iterate_as", "iterate_on")
     @classmethod
     def _identifier(cls, value: str) -> str:
-        if not value.isidentifier():
-            raise ValueError(f"'{value}' is not a valid parameter name")
-        return value
+        return parameter_name(value)
 
     @field_validator("reducer")
     @classmethod
@@ -57,7 +57,7 @@ class MapNode(CompositeNode):
         if value.lstrip().startswith("lambda"):
             raise ValueError(f"'{value}': a lambda is not evaluated (runnable 0.50 did); name a module.function, "
                              f"or one of {', '.join(REDUCERS)}")
-        if "." not in value or not all(p.isidentifier() for p in value.split(".")):
+        if not is_dotted_path(value):
             raise ValueError(f"'{value}' is not a dotted path to a function (module.function) nor one of "
                              f"{', '.join(REDUCERS)}")
         return value
@@ -127,7 +127,7 @@ class MapNode(CompositeNode):
         if self.reducer in REDUCERS:
             return REDUCERS[self.reducer]
         try:
-            return _import(self.reducer)
+            return import_object(self.reducer)
         except Exception as exc:  # ImportError, AttributeError, or whatever importing the module raised
             raise self._reducer_error(ctx.pipeline_file, "cannot be imported", exc) from exc
 
@@ -150,16 +150,9 @@ class MapNode(CompositeNode):
                 check.problem("reducer", self._reducer_error(None, "cannot be imported", failure).message)
 
 
-def _import(dotted: str):
-    import importlib
-
-    module, _, attr = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), attr)
-
-
 def _import_failure(dotted: str) -> Exception | None:
     try:
-        _import(dotted)
+        import_object(dotted)
     except Exception as exc:  # what the step would meet at run time
         return exc
     return None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
+import sys
 import typing
 from typing import Literal
 
@@ -11,18 +11,19 @@ from pydantic import field_validator
 
 from runnable.errors import ExecutionError
 from runnable.parameters import return_annotation, split_returns
+from runnable.plugins import import_object, is_dotted_path
 from runnable.tasks import BaseTaskType, TaskResult, capture_output
 
 
 def import_function(dotted: str):
     module_name, _, attr = dotted.rpartition(".")
     try:
-        module = importlib.import_module(module_name)
+        func = import_object(dotted)
     except ModuleNotFoundError as exc:
         raise ExecutionError(f"cannot import module '{module_name}': {exc}") from None
-    try:
-        func = getattr(module, attr)
-    except AttributeError:
+    except AttributeError as exc:
+        if exc.obj is not sys.modules.get(module_name) or exc.name != attr:  # raised while importing the module
+            raise
         raise ExecutionError(f"module '{module_name}' has no function '{attr}'") from None
     if not callable(func):
         raise ExecutionError(f"'{dotted}' is not callable")
@@ -48,8 +49,7 @@ class PythonTaskType(BaseTaskType):
     @field_validator("command")
     @classmethod
     def _dotted(cls, value: str) -> str:
-        parts = value.split(".")
-        if len(parts) < 2 or not all(p.isidentifier() for p in parts):
+        if not is_dotted_path(value):
             raise ValueError(f"'{value}' is not a dotted path to a function (module.function)")
         return value
 
