@@ -70,6 +70,35 @@ def read_run_log(project: Path, run_id: str, folder: str = ".run_log_store") -> 
         os.chdir(cwd)
 
 
+def matches(doc, real) -> bool:
+    """What a page shows (``doc``) says what ``real`` holds: mappings key by key (``real`` may have more
+    keys; a key ``...`` stands for the rest), lists item by item, scalars equal (or equal as text)."""
+    if isinstance(doc, dict):
+        if set(doc) == {"..."}:
+            return True
+        return isinstance(real, dict) and all(k == "..." or (k in real and matches(v, real[k])) for k, v in doc.items())
+    if isinstance(doc, list):
+        return isinstance(real, list) and len(doc) == len(real) and all(matches(d, r) for d, r in zip(doc, real))
+    return doc == "..." or doc == real or (not isinstance(real, (dict, list)) and str(doc) == str(real))
+
+
+def contains(tree, part) -> bool:
+    """``part`` (a mapping, or a list of mappings) matches a mapping found somewhere in ``tree``: an excerpt
+    of a YAML or JSON document as a page shows it."""
+    if isinstance(part, list):
+        return all(contains(tree, p) for p in part)
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if matches(part, node):
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def ledger(folder: Path) -> Counter:
     """What ran since the last call: the lines the example steps append to ``folder/executed.log`` (the
     retry examples' proof of what ran in which run); the ledger is emptied."""

@@ -10,15 +10,16 @@ How a block is treated (decided by its language, its first line and an HTML comm
   mapping with these keys and values somewhere in the file; other text: these lines, in this order);
   any other name: a file of the page's project, written there before the page's commands run.
 * ``yaml`` blocks: a whole pipeline is loaded by the pipeline loader, a whole configuration by the
-  configuration loader (both in this process: the code the CLI runs); ``<!-- manifest of: PIPELINE -->``: a
+  configuration loader (both in this process: the code the CLI runs), settings of the argo executor under
+  its section, steps each in a pipeline of its own (their routes lead to stubs); ``<!-- manifest of: PIPELINE -->``: a
   part of the Argo manifest written for PIPELINE with examples/configs/argo-config.yaml.
 * ``sh`` blocks: each command runs, in the page's order, in one bash session in a temporary project (a copy
   of examples/, or an empty folder for getting-started.md) holding the page's files; it must exit 0, or 1
   when its comment says ``# FAIL``. ``$ command`` lines (in ``sh`` or ``text`` blocks) are a transcript: the
   lines after one are what it prints (run ids and times aside), and a printed ``error:`` means exit 2, a
   ``run ...: FAIL`` exit 1.
-* ``python`` blocks run in that session (as a script in the project); ``toml`` blocks with a ``runnable.*`` entry-point group
-  are installed into the project (a ``.dist-info`` on its PYTHONPATH), as ``pip install`` would.
+* ``python`` blocks run in that session (as a script in the project); ``toml`` blocks with a ``runnable.*``
+  entry-point group are installed into the project (a ``.dist-info`` on its PYTHONPATH), as ``pip install`` would.
 * ``text`` blocks: ``runnable ...`` usage lines name only options the command has; ``error: ...`` lines are
   messages the code can write; ``<!-- output of: COMMAND -->``: COMMAND runs and prints these lines.
 * ``json`` blocks parse, and every mapping in them that is a run log record has that record's fields (all of
@@ -29,6 +30,7 @@ Anything else fails the test: a new block must be one of these, or marked.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -41,7 +43,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import REPO
+from conftest import REPO, contains
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 # pages whose every block another test runs (their pages say so)
@@ -146,6 +148,8 @@ def kind(b: Block) -> str:
             return "config"
         if isinstance(data, dict) and data and set(data) <= _argo_fields():
             return "argo-fields"
+        if isinstance(data, dict) and data and all(isinstance(s, dict) and "type" in s for s in data.values()):
+            return "steps"
     lines = [line for line in b.body.splitlines() if line.strip()]
     if b.lang in ("text", "") and lines and lines[0].startswith("runnable ") and re.search(r"[\[|]|[A-Z]{3}", lines[0]):
         return "synopsis"
@@ -181,33 +185,6 @@ def test_every_block_is_run_or_checked_or_marked():
 
 # --- YAML, python, toml and text checked against the repository and the code -------------------------------
 
-def _match(doc, real) -> bool:
-    """The documented value ``doc`` says what ``real`` holds ("..." or a ``{...: }`` stands for the rest)."""
-    if isinstance(doc, dict):
-        if set(doc) == {"..."}:
-            return True
-        return isinstance(real, dict) and all(k == "..." or (k in real and _match(v, real[k])) for k, v in doc.items())
-    if isinstance(doc, list):
-        return isinstance(real, list) and len(doc) == len(real) and all(_match(d, r) for d, r in zip(doc, real))
-    return doc == "..." or doc == real or (not isinstance(real, (dict, list)) and str(doc) == str(real))
-
-
-def _contained(part, tree) -> bool:
-    """``part`` (a mapping, or a list of mappings) is a mapping found somewhere in ``tree``."""
-    if isinstance(part, list):
-        return all(_contained(p, tree) for p in part)
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if _match(part, node):
-            return True
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
-
-
 def _in_order(lines: list[str], text: str) -> bool:
     real = iter(line.strip() for line in text.splitlines())
     return all(any(line == r for r in real) for line in lines)
@@ -225,7 +202,7 @@ def test_an_excerpt_is_part_of_the_file_it_names(b):
     text = (REPO / b.name).read_text()
     if b.lang == "yaml":
         part = _yaml(b.body)
-        assert part is not None and _contained(part, _yaml(text)), f"{b.where}: not in {b.name}"
+        assert part is not None and contains(_yaml(text), part), f"{b.where}: not in {b.name}"
     else:
         assert _in_order(_body_lines(b), text), f"{b.where}: these lines are not in {b.name}, in this order"
 
@@ -247,10 +224,16 @@ def _load_config(path: Path):
     return load_configuration(str(path))
 
 
-# (but the files of a page that installs a plugin first: its run loads them)
-LOADED = [b for b in ALL if kind(b) in ("pipeline", "config", "argo-fields")
-          or (kind(b) == "file" and not any(c.page == b.page and kind(c) == "entry-points" for c in ALL) and b.lang == "yaml" and kind(Block(b.page, b.line, b.lang, "\n".join(b.body.splitlines()[1:])))
-              in ("pipeline", "config"))]
+def _loads_as(b: Block) -> str | None:
+    """'pipeline', 'config', 'argo-fields' or 'steps' for a YAML block the loaders read: a whole one, or a file
+    of the page's project (but not on a page that installs a plugin first: the page's run loads those)."""
+    k = kind(b)
+    if k == "file" and b.lang == "yaml" and not any(c.page == b.page and kind(c) == "entry-points" for c in ALL):
+        k = kind(Block(b.page, b.line, b.lang, b.body.split("\n", 1)[1]))
+    return k if k in ("pipeline", "config", "argo-fields", "steps") else None
+
+
+LOADED = [b for b in ALL if _loads_as(b)]
 
 
 @pytest.mark.parametrize("b", LOADED, ids=[b.where for b in LOADED])
@@ -259,9 +242,16 @@ def test_a_pipeline_or_configuration_block_loads(b, tmp_path, monkeypatch):
     shutil.copytree(REPO / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__"))
     path = tmp_path / "block.yaml"
     body = b.body
-    if kind(b) == "argo-fields":  # settings of the argo executor: under its section, beside an image
+    if _loads_as(b) == "argo-fields":  # settings of the argo executor: under its section, beside an image
         body = "pipeline-executor:\n  type: argo\n  config:\n    image: " + IMAGE + "\n" + \
             "".join(f"    {line}\n" for line in b.body.splitlines())
+    if _loads_as(b) == "steps":  # steps of a pipeline: each in a pipeline of its own, its routes to stubs
+        for name, step in _yaml(body).items():
+            routes = {step.get(k) for k in ("next", "on_failure")} - {None, "success", "fail", name}
+            steps = {name: step, **{r: {"type": "stub", "next": "success"} for r in routes}}
+            path.write_text(json.dumps({"dag": {"start_at": name, "steps": steps}}))
+            assert _load_pipeline(path).start_at == name, b.where
+        return
     path.write_text(body + "\n")
     data = _yaml(body)
     if "dag" in data:
@@ -298,7 +288,7 @@ def test_a_usage_line_names_only_options_the_command_has(b):
     words = re.match(r"runnable((?: [a-z][a-z_-]*)*)", usage).group(1).split()
     command = _command(words)
     assert command is not cli or not words, f"{b.where}: no command 'runnable {' '.join(words)}'"
-    options = {opt for p in [*command.params, *cli.params] for opt in getattr(p, "opts", []) + getattr(p, "secondary_opts", [])}
+    options = {opt for p in [*command.params, *cli.params] for opt in [*p.opts, *p.secondary_opts]}
     options |= {"-h", "--help"}
     shown = set(re.findall(r"(?<![\w-])(--?[a-zA-Z][\w-]*)", usage))
     assert shown <= options, f"{b.where}: 'runnable {' '.join(words)}' has no option {sorted(shown - options)}"
@@ -315,8 +305,11 @@ def test_an_error_line_is_one_the_code_writes(b):
             assert any(p.search(line) for p in patterns), f"{b.where}: no message of the code reads: {line}"
 
 
+@functools.lru_cache(maxsize=1)
 def _message_patterns() -> list[re.Pattern]:
-    sys.path.insert(0, str(REPO / "tests" / "runnable"))
+    """Each message of the code (tests/runnable/test_errors_doc.py finds them) as a pattern."""
+    if str(REPO / "tests" / "runnable") not in sys.path:
+        sys.path.insert(0, str(REPO / "tests" / "runnable"))
     from test_errors_doc import PLACEHOLDER, messages
 
     out = []
@@ -496,7 +489,7 @@ def test_the_pages_commands_run(page, tmp_path):
     for b in ALL:
         if b.page == page and kind(b) == "manifest":
             manifest = _yaml((project / ".doc" / f"manifest-{b.line}.yaml").read_text())
-            if not _contained(_yaml(b.body), manifest):
+            if not contains(manifest, _yaml(b.body)):
                 failures.append(f"{b.where}: not in the manifest of {b.marker}")
     assert not failures, "\n\n".join(failures)
 

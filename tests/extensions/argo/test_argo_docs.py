@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import REPO
+from conftest import REPO, contains
 from extensions.argo.config import ArgoConfig
 
 from test_argo_platform import valid
@@ -144,19 +144,6 @@ def _manifests(project: Path) -> dict[str, dict]:
     return out
 
 
-def _contains(tree, part: dict) -> bool:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if all(k in node and node[k] == v for k, v in part.items()):
-                return True
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
-
-
 def _bytes(line: str) -> str:
     return re.sub(r"\d[\d,]* bytes", "N bytes", line)
 
@@ -173,7 +160,7 @@ def test_run_example(doc_project, run):
     for line in run["stderr"]:
         assert _bytes(line) in printed, f"docs/argo.md:{run['line']}: not printed: {line}\n{done.stderr}"
     for name, body in run["excerpts"]:
-        assert _contains(manifests[name], YAML(typ="safe").load(body)), f"docs/argo.md:{run['line']}: {name}"
+        assert contains(manifests[name], YAML(typ="safe").load(body)), f"docs/argo.md:{run['line']}: {name}"
 
 
 @pytest.mark.parametrize("error", ERRORS, ids=[f"line {e['line']}" for e in ERRORS])
