@@ -302,6 +302,69 @@ def views(report: Report, root: Path, ours: Side, runs: int, steps: int, repeats
         report.add(f"{label}: a run of {steps} steps", "s", median_of(repeats, lambda: ours.run(args, folder)))
 
 
+def on_a_terminal(command: list[str], folder: Path, env: dict[str, str]) -> float:
+    """Wall time of ``command`` with a pseudo-terminal (24 x 120) as its console, its output read as it comes."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    start = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the terminal is its console
+        os.chdir(folder)
+        os.execve(command[0], command, env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    while True:
+        try:
+            if not os.read(fd, 1 << 16):
+                break
+        except OSError:  # the child ended: Linux reports EIO on the terminal's other side
+            break
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed on a terminal")
+    return time.perf_counter() - start
+
+
+def with_cpu(measure) -> tuple[float, float]:
+    """The wall time ``measure()`` returns, and the CPU time (user + system) of the command it waited for."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = measure()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def progress_cost(report: Report, root: Path, ours: Side, n: int, repeats: int) -> None:
+    """What showing progress costs: n sequential python steps with --quiet, piped (plain lines) and on a terminal
+    (coloured lines and the status line); the three alternate, so the machine's load weighs on each alike.
+    The cost is read from the command's CPU time (user + system), which a shared machine's load moves far less
+    than its wall time; the wall times are reported too."""
+    folder = fresh(root, f"progress-{n}")
+    path, _ = workloads.write(folder, "pipeline", workloads.sequential(n, "python"))
+    runs = iter(range(3 * repeats))
+    modes = {
+        "--quiet": lambda: ours.run(["execute", "-f", path.name, "--run-id", f"q{next(runs)}", "--quiet"], folder),
+        "piped": lambda: ours.run(["execute", "-f", path.name, "--run-id", f"p{next(runs)}"], folder),
+        "terminal": lambda: on_a_terminal([ours.runnable, "execute", "-f", path.name, "--run-id", f"t{next(runs)}"],
+                                          folder, ours.env(folder)),
+    }
+    times: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
+    for _ in range(repeats):
+        for mode, measure in modes.items():
+            times[mode].append(with_cpu(measure))
+    wall = {mode: statistics.median(t[0] for t in runs_) for mode, runs_ in times.items()}
+    cpu = {mode: statistics.median(t[1] for t in runs_) for mode, runs_ in times.items()}
+    for mode in modes:
+        report.add(f"sequential python x{n}, {mode if mode == '--quiet' else 'progress ' + mode}: wall", "s", wall[mode])
+        report.add(f"sequential python x{n}, {mode if mode == '--quiet' else 'progress ' + mode}: CPU", "s", cpu[mode])
+    for mode in ("piped", "terminal"):
+        report.add(f"progress {mode}: CPU ratio on / --quiet", "ratio", cpu[mode] / cpu["--quiet"])
+
+
 def parallel_speedup(report: Report, root: Path, ours: Side, items: int, seconds: float) -> None:
     times = {}
     for mode, config in (("sequential", {}), ("parallel", {"pipeline-executor": {
@@ -374,6 +437,11 @@ def evaluate(report: Report) -> None:
         r = next((f for f in report.figures if f.workload.startswith(f"pod step ({store}): cost ratio")), None)
         if r:
             check(f"pod step cost does not grow with the run ({store})", r.ours < 1.5, f"ratio {r.ours:.2f}")
+    for mode in ("piped", "terminal"):
+        r = fig(f"progress {mode}: CPU ratio on / --quiet")
+        if r:
+            check(f"progress display ({mode}) costs under 5% of a 10,000-step run", r.ours < 1.05,
+                  f"+{(r.ours - 1) * 100:.1f}%")
     p = fig("local parallel speed-up")
     if p:
         check("enable_parallel speeds up sleeping branches", p.ours > 1.5, f"{p.ours:.2f}x")
@@ -444,6 +512,8 @@ def main(argv: list[str] | None = None) -> int:
         durability(report, root, ours, 100 if quick else 1000, 3)
         print("seeing runs", flush=True)
         views(report, root, ours, 100 if quick else 1000, 1000 if quick else 10000, 3)
+        print("progress display", flush=True)
+        progress_cost(report, root, ours, 100 if quick else 10000, 1 if quick else 3)
         print("local parallel execution", flush=True)
         parallel_speedup(report, root, ours, 4 if quick else 8, 0.3 if quick else 1.0)
     finally:

@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 _SDK = {
     "Pipeline", "PythonTask", "ShellTask", "NotebookTask", "Stub", "Parallel", "Map", "Dag", "Success", "Fail",
-    "pickled", "metric",
+    "pickled", "metric", "Run",
 }
 
 __all__ = sorted(_SDK | {"get_secret", "__version__"})

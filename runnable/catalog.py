@@ -60,5 +60,9 @@ class BaseCatalog(BaseService):
     def get_object(self, run_id: str, path: str) -> Any:
         raise NotImplementedError
 
+    def path_of(self, entry: DataCatalog) -> Path | None:
+        """Where a user finds a catalog entry on this machine (None: not a local file)."""
+        return None
+
     def copy_run(self, from_run_id: str, to_run_id: str) -> None:
         """Make the files of an earlier run available to a new run (retry)."""

@@ -93,6 +93,8 @@ config_option = click.option("-c", "--config-file", "config_file", default=None,
                              help="The configuration (default: local executor, file-system stores).")
 map_option = click.option("--map-variable", default=None, metavar="JSON",
                           help='Iteration indexes of the enclosing map steps, e.g. {"chunk": 3}.')
+quiet_option = click.option("-q", "--quiet", is_flag=True,
+                            help="Show no progress and no summary (a failure still prints its one line).")
 no_import_option = click.option("--no-import", is_flag=True,
                                 help="Pre-flight: do not import python functions nor check their arguments "
                                      "(a machine without the pipeline's environment, e.g. CI writing a manifest).")
@@ -109,10 +111,11 @@ no_import_option = click.option("--no-import", is_flag=True,
 @click.option("--use-cached", default=None, metavar="RUN_ID",
               help="runnable 0.11's form of 'runnable retry RUN_ID': reuse what succeeded in that run.")
 @no_import_option
+@quiet_option
 @log_level_option
-def execute(pipeline, pipeline_file, config_file, parameters_file, run_id, tag, use_cached, no_import):
+def execute(pipeline, pipeline_file, config_file, parameters_file, run_id, tag, use_cached, no_import, quiet):
     """Run a pipeline, or write its Argo manifest with an argo configuration."""
-    from . import entrypoints
+    from . import entrypoints, progress
 
     if pipeline and pipeline_file and pipeline != pipeline_file:
         raise click.UsageError(f"two pipelines given ('{pipeline}' and -f '{pipeline_file}'): give one")
@@ -122,19 +125,22 @@ def execute(pipeline, pipeline_file, config_file, parameters_file, run_id, tag, 
     if use_cached:
         if parameters_file:
             raise click.UsageError("--use-cached reuses the parameters of the run it retries: drop -p")
-        ctx, status = entrypoints.retry(use_cached, pipeline_file, config_file=config_file, run_id=run_id, tag=tag)
+        ctx, status = entrypoints.retry(use_cached, pipeline_file, config_file=config_file, run_id=run_id, tag=tag,
+                                        observer=progress.reporter(quiet))
     else:
         ctx, status = entrypoints.execute(pipeline_file, config_file=config_file, parameters_file=parameters_file,
-                                          run_id=run_id, tag=tag, imports=not no_import)
-    _report(ctx, status)
+                                          run_id=run_id, tag=tag, imports=not no_import,
+                                          observer=progress.reporter(quiet))
+    _report(ctx, status, quiet)
 
 
-def _report(ctx, status) -> None:
+def _report(ctx, status, quiet: bool = False) -> None:
+    from .progress import final_line
     from .run_log import SUCCESS
 
     if status is None:  # a describing executor wrote its output and ran nothing
         return
-    click.echo(f"run {ctx.run_id}: {status}", err=True)
+    final_line(ctx.run_id, status, quiet)
     if status != SUCCESS:
         sys.exit(1)
 
@@ -146,14 +152,15 @@ def _report(ctx, status) -> None:
 @click.option("--run-id", "new_run_id", default=None, help="Name the new run (default: time-based and unique).")
 @click.option("--force", is_flag=True, help="Retry even if the pipeline changed since the original run.")
 @click.option("--tag", default="", help="A label recorded in the run log.")
+@quiet_option
 @log_level_option
-def retry(run_id, pipeline_file, config_file, new_run_id, force, tag):
+def retry(run_id, pipeline_file, config_file, new_run_id, force, tag, quiet):
     """Re-run a failed run from its run log: steps that succeeded are reused, the rest run again."""
-    from . import entrypoints
+    from . import entrypoints, progress
 
     ctx, status = entrypoints.retry(run_id, pipeline_file, config_file=config_file, run_id=new_run_id, force=force,
-                                    tag=tag)
-    _report(ctx, status)
+                                    tag=tag, observer=progress.reporter(quiet))
+    _report(ctx, status, quiet)
 
 
 @cli.command("execute-single-node")

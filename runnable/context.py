@@ -26,7 +26,7 @@ from .secrets import SecretRegistry
 if TYPE_CHECKING:
     from .catalog import BaseCatalog
     from .config import RunnableConfig
-    from .executor import BasePipelineExecutor
+    from .executor import BasePipelineExecutor, RunObserver
     from .graph import Graph
     from .run_log_store import BaseRunLogStore
     from .secrets import BaseSecrets
@@ -49,7 +49,7 @@ class RunContext:
                  run_log_store: "BaseRunLogStore", catalog: "BaseCatalog", secrets: "BaseSecrets",
                  pipeline_file: str | None = None, parameters_file: str | None = None, tag: str = "",
                  project_dir: Path | None = None, original_run_id: str = "", force_retry: bool = False,
-                 run_id_chosen: bool = False) -> None:
+                 run_id_chosen: bool = False, observer: "RunObserver | None" = None) -> None:
         self.run_id = run_id
         self.graph = graph
         self.config = config
@@ -64,6 +64,11 @@ class RunContext:
         self.original_run_id = original_run_id  # this run retries that one: what succeeded there is reused
         self.force_retry = force_retry  # the retry runs even if the pipeline changed since the original run
         self.run_id_chosen = run_id_chosen  # the user named the run (execute/retry --run-id): argo writes it
+        if observer is None:
+            from .executor import RunObserver
+
+            observer = RunObserver()
+        self.observer = observer  # told by the executor what happens (the console's progress display)
         self.secret_registry = SecretRegistry()
         self._code_identities: list[CodeIdentity] | None = None
 

@@ -30,13 +30,15 @@ def _services(config) -> dict[str, Any]:
 
 def build_context(*, graph, config, run_id: str, pipeline_file: str | None, parameters_file: str | None = None,
                   tag: str = "", services: dict[str, Any] | None = None, original_run_id: str = "",
-                  force_retry: bool = False, run_id_chosen: bool = False):
-    """The run context with its final identity; nothing changes it afterwards."""
+                  force_retry: bool = False, run_id_chosen: bool = False, observer=None):
+    """The run context with its final identity; nothing changes it afterwards. ``observer``: what is told
+    of the run as it goes (the console's progress display; default: nothing)."""
     from .context import RunContext
 
     ctx = RunContext(run_id=run_id, graph=graph, config=config, **(services or _services(config)),
                      pipeline_file=pipeline_file, parameters_file=parameters_file, tag=tag, project_dir=Path.cwd(),
-                     original_run_id=original_run_id, force_retry=force_retry, run_id_chosen=run_id_chosen)
+                     original_run_id=original_run_id, force_retry=force_retry, run_id_chosen=run_id_chosen,
+                     observer=observer)
     return ctx.activate()
 
 
@@ -54,7 +56,7 @@ def _prepare(pipeline_file: str, config_file: str | None, run_id: str | None, *,
 
 def execute(pipeline_file: str, *, config_file: str | None = None, parameters_file: str | None = None,
             imports: bool = True,
-            run_id: str | None = None, tag: str = "", definition: Any = None):
+            run_id: str | None = None, tag: str = "", definition: Any = None, observer=None):
     """Run a pipeline (or, with a describing executor such as argo, write what would run it).
 
     The ``retry`` executor's configuration names a run to retry: the run is then that retry. Pre-flight
@@ -69,7 +71,7 @@ def execute(pipeline_file: str, *, config_file: str | None = None, parameters_fi
     original_run_id, force = services["executor"].retries_run() or ("", False)
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file,
                         parameters_file=parameters_file, tag=tag, services=services, original_run_id=original_run_id,
-                        force_retry=force, run_id_chosen=chosen)
+                        force_retry=force, run_id_chosen=chosen, observer=observer)
     return ctx, _run(ctx, parameters, imports=imports)
 
 
@@ -138,15 +140,19 @@ def _pod_context(run_id: str, pipeline_file: str, config_file: str | None, *, st
     run_id = check_run_id(run_id)
     services = _services(config)
     node = graph.find(step) if step is not None else None
+    observer = None
     if node is not None:  # a step's pod: its run is a retry if the run log says so
+        from .progress import pod_reporter
+
         original_run_id = services["run_log_store"].get_run_log_header(run_id).original_run_id
+        observer = pod_reporter()  # its step's lines in the pod's log
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file, services=services,
-                        original_run_id=original_run_id, force_retry=force)
+                        original_run_id=original_run_id, force_retry=force, observer=observer)
     return ctx, node
 
 
 def retry(original_run_id: str, pipeline_file: str, *, config_file: str | None = None, run_id: str | None = None,
-          force: bool = False, tag: str = ""):
+          force: bool = False, tag: str = "", observer=None):
     """Re-run a failed run: what succeeded is reused, the rest runs (or, with argo, a manifest that does so)."""
     from .run_log_store import check_run_id
 
@@ -156,7 +162,7 @@ def retry(original_run_id: str, pipeline_file: str, *, config_file: str | None =
     if run_id == original_run_id:
         raise RunnableError("the new run needs its own run id", field="--run-id")
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file, tag=tag,
-                        original_run_id=original_run_id, force_retry=force, run_id_chosen=chosen)
+                        original_run_id=original_run_id, force_retry=force, run_id_chosen=chosen, observer=observer)
     return ctx, _run(ctx, {})
 
 

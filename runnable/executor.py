@@ -8,6 +8,8 @@ of walking the graph, and its pods call :meth:`execute_single_node` and :meth:`f
 The executor is the one writer of the run log: nodes return what they did (an attempt with its
 catalog entries and metrics, the branches to run, what branches return) and the executor records it.
 An exception that stops a step leaves that step FAIL with the exception in one line, and the run FAIL.
+As it records, it tells the run's :class:`RunObserver` (``ctx.observer``: the console's progress display,
+:mod:`runnable.progress`) what happened.
 """
 
 from __future__ import annotations
@@ -30,6 +32,29 @@ if TYPE_CHECKING:
 logger = logging.getLogger("runnable")
 
 
+class RunObserver:
+    """What the executor tells as a run goes, each time it has recorded it; this base ignores everything.
+
+    A 10,000-step run makes about 20,000 calls: an observer does little per call. In a branch process
+    (the local executor's ``enable_parallel``) the calls come from that process.
+    """
+
+    def run_started(self, ctx: "RunContext") -> None:
+        """The run log exists; steps are about to run (a retry: its original run is ``ctx.original_run_id``)."""
+
+    def step_started(self, ctx: "RunContext", step_log: StepLog, branches: int | None = None) -> None:
+        """A step that does work starts; a parallel, map or dag step says how many ``branches`` it opened."""
+
+    def step_ended(self, ctx: "RunContext", step_log: StepLog) -> None:
+        """A step's final record for now: run, reused from the original run (``step_log.reused``) or failed."""
+
+    def branch_ended(self, ctx: "RunContext", step: str, branch: str, status: str) -> None:
+        """One branch (or map iteration) ``branch`` of the composite step ``step`` ended with ``status``."""
+
+    def run_ended(self, ctx: "RunContext", status: str) -> None:
+        """The run ended with ``status`` (FAIL too when a mistake found at run time stopped it)."""
+
+
 class BasePipelineExecutor(BaseService):
     service_type: ClassVar[str] = "pipeline_executor"
     #: False for executors that only describe the run (argo): ``execute`` then writes, not runs
@@ -41,11 +66,13 @@ class BasePipelineExecutor(BaseService):
         from .retry import initial_parameters_record
 
         run_config = {**ctx.run_config(), "initial_parameters": initial_parameters_record(parameters)}
+        logger.info("run %s: creating its run log in the %s store", ctx.run_id, ctx.run_log_store.service_name)
         ctx.run_log_store.create_run_log(exist_ok=exist_ok, run_log=RunLog(
             run_id=ctx.run_id, dag_hash=ctx.graph.dag_hash, tag=ctx.tag, original_run_id=ctx.original_run_id,
             status=dm.PROCESSING, parameters=parameters, run_config=run_config,
         ))
         if ctx.original_run_id:  # only the process that claimed the run id writes to its catalog
+            logger.info("run %s retries run %s: copying its catalog", ctx.run_id, ctx.original_run_id)
             ctx.catalog.copy_run(ctx.original_run_id, ctx.run_id)
 
     def retries_run(self) -> tuple[str, bool] | None:
@@ -59,6 +86,8 @@ class BasePipelineExecutor(BaseService):
     def execute_pipeline(self, ctx: "RunContext", parameters: dict[str, dm.Parameter]) -> str:
         """Run the whole pipeline here; returns the run's final status."""
         self.start_run(ctx, parameters)
+        ctx.observer.run_started(ctx)
+        status = dm.FAIL
         try:
             status = self.execute_graph(ctx, ctx.graph, {})
         except Exception:  # a mistake found at run time (a map over a non-list) or a bug: the run failed
@@ -66,6 +95,8 @@ class BasePipelineExecutor(BaseService):
             raise
         finally:
             ctx.run_log_store.finalize(ctx.run_id)
+            logger.info("run %s: %s", ctx.run_id, status)
+            ctx.observer.run_ended(ctx, status)
         return status
 
     def execute_single_node(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
@@ -166,6 +197,8 @@ class BasePipelineExecutor(BaseService):
             step_log.status = dm.FAIL
             step_log.message = (message.splitlines() or [""])[0]
             ctx.run_log_store.put_step_log(ctx.run_id, step_log)
+            logger.info("step '%s': FAIL (%s)", step_log.internal_name, step_log.message)
+            ctx.observer.step_ended(ctx, step_log)
             if follow:
                 self.follow_to_terminal(ctx, node, map_variable, False)
             raise
@@ -187,6 +220,8 @@ class BasePipelineExecutor(BaseService):
         step_log, returned = carried
         ctx.run_log_store.put_step_log(ctx.run_id, step_log)
         self.write_parameters(ctx, node.enclosing_branches(map_variable), returned)
+        logger.info("step '%s': reused from run %s", step_log.internal_name, ctx.original_run_id)
+        ctx.observer.step_ended(ctx, step_log)
         return True
 
     def execute_node(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
@@ -199,13 +234,19 @@ class BasePipelineExecutor(BaseService):
         step_log.status = dm.PROCESSING
         if node.records_start:
             store.put_step_log(ctx.run_id, step_log)
+            logger.info("step '%s': started", step_log.internal_name)
+            ctx.observer.step_started(ctx, step_log)
         attempts = [attempt_number] if attempt_number else range(first, first + node.max_attempts_allowed())
         for number in attempts:
             attempt = self.record_attempt(ctx, node, map_variable, step_log, node.execute(ctx, map_variable, number))
             if attempt.status == dm.SUCCESS:
                 break
             logger.warning("step '%s' attempt %d failed: %s", step_log.internal_name, number, attempt.message)
+            if number != attempts[-1]:
+                logger.info("step '%s': attempt %d of %d", step_log.internal_name, number + 1, attempts[-1])
         store.put_step_log(ctx.run_id, step_log)
+        logger.info("step '%s': %s", step_log.internal_name, step_log.status)
+        ctx.observer.step_ended(ctx, step_log)
         return step_log
 
     def step_log(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
@@ -256,7 +297,7 @@ class BasePipelineExecutor(BaseService):
 
     def execute_composite(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> str:
         branches = self.fan_out(ctx, node, map_variable)
-        self.execute_branches(ctx, branches)
+        self.execute_branches(ctx, node.internal_name(map_variable), branches)
         return self.fan_in(ctx, node, map_variable)
 
     def fan_out(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> list[BranchRun]:
@@ -270,6 +311,8 @@ class BasePipelineExecutor(BaseService):
             if store.branch_log_or_none(ctx.run_id, run.internal_name) is None:
                 store.put_branch_log(ctx.run_id, BranchLog(internal_name=run.internal_name, status=dm.CREATED,
                                                            iteration=run.iteration, parameters=run.parameters))
+        logger.info("step '%s': opened %d branches", step_log.internal_name, len(runs))
+        ctx.observer.step_started(ctx, step_log, branches=len(runs))
         return runs
 
     def fan_in(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> str:
@@ -289,12 +332,15 @@ class BasePipelineExecutor(BaseService):
         step_log.attempts[-1].finish(status, step_log.message)
         store.put_step_log(ctx.run_id, step_log)
         self.write_parameters(ctx, node.enclosing_branches(map_variable), returned)
+        logger.info("step '%s': %s (%d of %d branches succeeded)", step_log.internal_name, status,
+                    len(branch_names) - len(failed), len(branch_names))
+        ctx.observer.step_ended(ctx, step_log)
         return status
 
-    def execute_branches(self, ctx: "RunContext", branches: list[BranchRun]) -> None:
-        """Run the branches of a parallel or map step (one after another here)."""
+    def execute_branches(self, ctx: "RunContext", step: str, branches: list[BranchRun]) -> None:
+        """Run the branches of the parallel or map step ``step`` (one after another here)."""
         for branch in branches:
-            self.execute_branch(ctx, branch)
+            ctx.observer.branch_ended(ctx, step, branch.internal_name, self.execute_branch(ctx, branch))
 
     def execute_branch(self, ctx: "RunContext", branch: BranchRun) -> str:
         return self.execute_graph(ctx, branch.graph, branch.map_variable)

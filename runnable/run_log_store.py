@@ -83,6 +83,10 @@ class BaseRunLogStore(BaseService):
         except RunLogNotFoundError:
             return False
 
+    def location(self, run_id: str) -> str:
+        """Where a user finds the run log (shown when a run ends)."""
+        return f"the {self.service_name} store"
+
     def finalize(self, run_id: str) -> None:
         """Called when a run ends: a store may consolidate what it wrote piecewise."""
 

@@ -248,13 +248,15 @@ class Pipeline:
         return dump(self.definition())
 
     def execute(self, configuration_file: str | None = None, parameters_file: str | None = None,
-                run_id: str | None = None, tag: str = "", pipeline_file: str | None = None):
-        """Run the pipeline (or write its manifest with an argo configuration); returns the run's status.
+                run_id: str | None = None, tag: str = "", pipeline_file: str | None = None,
+                quiet: bool = False) -> "Run | None":
+        """Run the pipeline, showing its progress as ``runnable execute`` does (none with ``quiet``), and
+        return the :class:`Run`; with an argo configuration, write its manifest and return None.
 
         The definition is written to ``pipeline_file`` (default: ``<script>.yaml`` beside the script when
         the executor runs elsewhere, so pods can rebuild the pipeline inside the image).
         """
-        from . import entrypoints
+        from . import entrypoints, progress
         from .config import load_configuration
         from .plugins import load
 
@@ -264,10 +266,29 @@ class Pipeline:
             pipeline_file = _default_pipeline_file()
         if pipeline_file is not None:
             Path(pipeline_file).write_text(self.to_yaml(), encoding="utf-8")
-        _, status = entrypoints.execute(pipeline_file or "<sdk>", config_file=configuration_file,
-                                        parameters_file=parameters_file, run_id=run_id, tag=tag,
-                                        definition=self.definition())
-        return status
+        ctx, status = entrypoints.execute(pipeline_file or "<sdk>", config_file=configuration_file,
+                                          parameters_file=parameters_file, run_id=run_id, tag=tag,
+                                          definition=self.definition(), observer=progress.reporter(quiet))
+        if status is None:  # a describing executor wrote its output and ran nothing
+            return None
+        progress.final_line(ctx.run_id, status, quiet)
+        return Run(ctx.run_id, status, ctx.run_log_store)
+
+
+class Run:
+    """A run the SDK made: its id, its final status (``"SUCCESS"`` or ``"FAIL"``) and its run log."""
+
+    def __init__(self, run_id: str, status: str, store) -> None:
+        self.run_id = run_id
+        self.status = status
+        self._store = store
+
+    def run_log(self):
+        """The whole run log (:class:`runnable.run_log.RunLog`), read from the run log store."""
+        return self._store.get_run_log(self.run_id)
+
+    def __repr__(self) -> str:
+        return f"Run(run_id={self.run_id!r}, status={self.status!r})"
 
 
 def _default_pipeline_file() -> str:

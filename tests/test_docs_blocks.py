@@ -504,9 +504,10 @@ FIXTURES: dict[str, dict[str, str]] = {"pipelines.md": {
                       "      next: a\n",
     "bad/unreach.yaml": "dag:\n  start_at: a\n  steps:\n    a:\n      type: stub\n      next: success\n"
                         "    lonely:\n      type: stub\n      next: success\n",
-    "bad/maplist.yaml": "dag:\n  start_at: m\n  steps:\n    m:\n      type: map\n      iterate_on: spam\n"
-                        "      iterate_as: x\n      next: success\n      branch:\n        start_at: s\n"
-                        "        steps:\n          s: {type: stub, next: success}\n",
+    "bad/maplist.yaml": "dag:\n  start_at: make\n  steps:\n    make:\n      type: task\n      command_type: shell\n"
+                        "      command: export items=abc\n      returns: [items]\n      next: m\n    m:\n"
+                        "      type: map\n      iterate_on: items\n      iterate_as: x\n      next: success\n"
+                        "      branch:\n        start_at: s\n        steps:\n          s: {type: stub, next: success}\n",
 }}
 
 

@@ -50,7 +50,7 @@ def test_sdk_on_failure_pipeline(project):
         "    recovery = Pipeline(steps=[PythonTask(name='recover', function=recover, returns=['note'])])\n"
         "    p = Pipeline(steps=[PythonTask(name='boom', function=fail, on_failure=recovery),"
         " PythonTask(name='never', function=recover)])\n"
-        "    import sys; sys.exit(0 if p.execute(run_id='sdk') == 'SUCCESS' else 1)\n")
+        "    import sys; sys.exit(0 if p.execute(run_id='sdk').status == 'SUCCESS' else 1)\n")
     import subprocess
     import sys
 

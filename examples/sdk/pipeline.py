@@ -23,5 +23,5 @@ def build() -> Pipeline:
 if __name__ == "__main__":
     import sys
 
-    status = build().execute()  # None: a describing executor (argo) wrote a manifest and ran nothing
-    sys.exit(0 if status in ("SUCCESS", None) else 1)
+    run = build().execute()  # None: a describing executor (argo) wrote a manifest and ran nothing
+    sys.exit(0 if run is None or run.status == "SUCCESS" else 1)

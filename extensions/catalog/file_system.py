@@ -130,6 +130,9 @@ class FileSystemCatalog(BaseCatalog):
         return DataCatalog(name=name, data_hash=hashlib.sha256(data).hexdigest(),
                            catalog_relative_path=str(PurePosixPath(run_id, name)), stage="put")
 
+    def path_of(self, entry: DataCatalog) -> Path | None:
+        return Path(self.catalog_location) / entry.catalog_relative_path
+
     def put_object(self, run_id: str, name: str, value: Any) -> str:
         rel = f"{OBJECTS}/{names.log_name(name, 16)}.pickle"
         target = self.run_dir(run_id) / rel

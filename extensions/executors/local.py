@@ -19,7 +19,7 @@ import logging
 import multiprocessing
 import os
 import traceback
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import ClassVar
 
 from pydantic import Field
@@ -40,23 +40,29 @@ class LocalExecutor(BasePipelineExecutor):
     enable_parallel: bool = False
     max_processes: int = Field(default=0, ge=0, description="0: the number of CPUs")
 
-    def execute_branches(self, ctx, branches) -> None:
+    def execute_branches(self, ctx, step, branches) -> None:
         if not self.enable_parallel or _in_worker or len(branches) < 2:
-            return super().execute_branches(ctx, branches)
+            return super().execute_branches(ctx, step, branches)
         if not ctx.run_log_store.shared_between_processes:
             logger.warning("enable_parallel: the %s run log store lives in one process; running branches one "
                            "after another", ctx.run_log_store.service_name)
-            return super().execute_branches(ctx, branches)
+            return super().execute_branches(ctx, step, branches)
         workers = min(len(branches), self.max_processes or os.cpu_count() or 2)
         _job.update(executor=self, ctx=ctx, branches=branches)
+        outcomes: list = [None] * len(branches)
         try:
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                      initializer=_become_worker) as pool:
-                outcomes = list(pool.map(_run_branch, range(len(branches))))
+                futures = {pool.submit(_run_branch, i): i for i in range(len(branches))}
+                for future in as_completed(futures):  # as each ends: the progress display counts it
+                    index = futures[future]
+                    outcomes[index] = future.result()
+                    if outcomes[index][0] == "done":
+                        ctx.observer.branch_ended(ctx, step, branches[index].internal_name, outcomes[index][1])
         finally:
             _job.clear()
         for outcome in outcomes:
-            if outcome is not None:
+            if outcome[0] != "done":
                 _raise(outcome)
 
 
@@ -66,10 +72,10 @@ def _become_worker() -> None:
 
 
 def _run_branch(index: int):
-    """In a worker: run one branch; what went wrong comes back as plain data (exceptions may not pickle)."""
+    """In a worker: run one branch; its status, or what went wrong, comes back as plain data (exceptions may
+    not pickle)."""
     try:
-        _job["executor"].execute_branch(_job["ctx"], _job["branches"][index])
-        return None
+        return ("done", _job["executor"].execute_branch(_job["ctx"], _job["branches"][index]))
     except RunnableError as exc:
         return ("user", exc.message, exc.file, exc.line, exc.step, exc.field)
     except BaseException as exc:  # noqa: BLE001 - reported by the parent like any internal error

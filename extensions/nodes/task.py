@@ -95,7 +95,9 @@ class TaskNode(BaseNode):
         try:
             params = ctx.read_parameters(chain)
             if self.catalog and self.catalog.get:
-                outcome.data_catalog += ctx.catalog.get(ctx.run_id, self.catalog.get, into=ctx.project_dir)
+                got = ctx.catalog.get(ctx.run_id, self.catalog.get, into=ctx.project_dir)
+                logger.info("step '%s': %d files from the catalog into the project", internal, len(got))
+                outcome.data_catalog += got
             inputs = TaskInputs(
                 names=list(params),
                 load=lambda n: ctx.load_value(params[n]),
@@ -115,7 +117,9 @@ class TaskNode(BaseNode):
                     outcome.metrics[spec.name] = outputs[spec.name].value
             attempt.output_parameters = outputs  # the executor sets them in the step's scope
             if self.catalog and self.catalog.put:
-                outcome.data_catalog += ctx.catalog.put(ctx.run_id, self.catalog.put, base=ctx.project_dir)
+                put = ctx.catalog.put(ctx.run_id, self.catalog.put, base=ctx.project_dir)
+                logger.info("step '%s': %d files from the project into the catalog", internal, len(put))
+                outcome.data_catalog += put
             attempt.finish(SUCCESS)
         except Exception as exc:  # the user's code failed: recorded, the pipeline decides what follows
             message = getattr(exc, "message", None) or str(exc) or exc.__class__.__name__
@@ -135,5 +139,8 @@ class TaskNode(BaseNode):
                                          ctx.secret_registry.scrub(text))
         except NotImplementedError:
             return []
-        return [entry] if entry is not None else []
+        if entry is None:
+            return []
+        logger.info("step '%s': execution log kept in the catalog as %s", internal, entry.catalog_relative_path)
+        return [entry]
 

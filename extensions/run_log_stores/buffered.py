@@ -35,6 +35,9 @@ class BufferedRunLogStore(BaseRunLogStore):
             "branches": {},
         }
 
+    def location(self, run_id: str) -> str:
+        return "memory (the buffered store keeps nothing after the process ends)"
+
     def list_run_ids(self) -> list[str]:
         return list(self._runs)
 

@@ -18,6 +18,9 @@ class ChunkedFileSystemRunLogStore(PieceStore):
     def run_dir(self, run_id: str) -> Path:
         return self._root() / run_id
 
+    def location(self, run_id: str) -> str:
+        return f"{self.run_dir(run_id)}/"
+
     def list_run_ids(self) -> list[str]:
         """Folders holding a run's header (a file-system store's ``<run_id>.parts`` beside them is not one)."""
         return [p.parent.name for p in self._root().glob(f"*/{HEADER}") if not p.parent.name.endswith(".parts")]

@@ -47,6 +47,9 @@ class FileSystemRunLogStore(PieceStore):
     def json_path(self, run_id: str) -> Path:
         return self._root() / f"{check_run_id(run_id)}.json"
 
+    def location(self, run_id: str) -> str:
+        return str(self.json_path(run_id))
+
     def list_run_ids(self) -> list[str]:
         """Gathered runs (``<run_id>.json``) and runs still in pieces (going, or cut short)."""
         root = self._root()
