@@ -56,11 +56,12 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def first_error(exc: Any) -> str:
-    """The first problem of a pydantic ``ValidationError``, with where it is when it says."""
+def first_error(exc: Any, *, where: bool = True) -> str:
+    """The first problem of a pydantic ``ValidationError`` in its words (without the "Value error, " pydantic
+    puts before a validator's own), with where it is when it says (and ``where``)."""
     first = exc.errors()[0]
-    where = ".".join(str(p) for p in first.get("loc", ()))
-    return first["msg"] + (f" (at {where})" if where else "")
+    at = ".".join(str(p) for p in first.get("loc", ())) if where else ""
+    return first["msg"].removeprefix("Value error, ") + (f" (at {at})" if at else "")
 
 
 def _describe(error: dict, model: type | None) -> str:

@@ -53,7 +53,9 @@ def parse_returns(value: Any) -> list[Any]:
     try:  # a name alone is reported as a problem of 'returns' (the line of the list), a mapping where it is
         items = [ReturnSpec(name=v) if isinstance(v, str) else v for v in value]
     except ValidationError as exc:
-        raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        from .diagnostics import first_error
+
+        raise ValueError(first_error(exc, where=False)) from None
     seen: set[str] = set()
     for item in items:
         name = item.name if isinstance(item, ReturnSpec) else item.get("name") if isinstance(item, dict) else None
