@@ -119,3 +119,14 @@ def test_runnable_alone_prints_its_help_and_succeeds(tmp_path):
     unknown = run_cli(["nope"], tmp_path)
     assert unknown.returncode == 2 and unknown.error_lines == [
         "error: runnable: No such command 'nope' (see 'runnable --help')"]
+
+
+def test_help_lists_each_command_once_and_the_old_pod_spelling_still_runs(tmp_path):
+    """SPEC section 6: `execute_single_node` (runnable 0.50's pod command) is accepted, but --help names the
+    command once, under its one name."""
+    listed = [line.split()[0] for line in run_cli(["--help"], tmp_path).stdout.split("Commands:")[1].splitlines()
+              if line.strip()]
+    assert len(listed) == len(set(listed)) and "execute-single-node" in listed
+    assert "execute_single_node" not in listed
+    old = run_cli(["execute_single_node", "--help"], tmp_path)
+    assert old.returncode == 0 and "RUN_ID STEP" in old.stdout
