@@ -266,3 +266,60 @@ def test_node_count_and_status_size_stay_bounded_with_batches(project):
     assert unbatched["phase"] == "Succeeded"
     assert unbatched["statusEstimate"]["nodes"] >= 2 * 20
     assert unbatched["statusEstimate"]["statusBytes"] > figures["statusBytes"]
+
+
+NESTED = """
+dag:
+  start_at: outer
+  steps:
+    outer:
+      type: map
+      iterate_on: outer_items
+      iterate_as: o
+      next: success
+      branch:
+        start_at: prep
+        steps:
+          prep:
+            type: task
+            command_type: shell
+            command: 'export base=$((o * 10))'
+            returns: [base]
+            overrides: {argo: small}
+            next: inner
+          inner:
+            type: map
+            iterate_on: inner_items
+            iterate_as: i
+            reducer: sum
+            overrides: {argo: batched}
+            next: success
+            branch:
+              start_at: cell
+              steps:
+                cell:
+                  type: task
+                  command_type: shell
+                  command: 'export cells=$((base + i))'
+                  returns: [cells]
+                  next: success
+"""
+
+
+def test_a_batched_map_inside_an_iteration_of_a_map_with_a_pod_per_step(project):
+    """The outer map keeps a pod per step (a step of its branch has its own override); the inner map of each
+    of its iterations runs in batch pods, which get the outer iteration's map variable."""
+    (project / "n.yaml").write_text(NESTED)
+    (project / "p.yaml").write_text("outer_items: [0, 1]\ninner_items: [0, 1, 2]\n")
+    local = run_cli(["execute", "-f", "n.yaml", "-p", "p.yaml", "--run-id", "local"], project)
+    assert local.returncode == 0, local.stderr
+    configure(project, "overrides: {batched: {batch_size: 2}, small: {env: {SMALL: 'yes'}}}")
+    assert run_cli(["execute", "-f", "n.yaml", "-c", "argo-e2e.yaml", "-p", "p.yaml"], project).returncode == 0
+    _, status = emulate(project)
+    assert status["phase"] == "Succeeded"
+    assert sorted(n.split(".")[-1] for n in batch_pods(status)) == ["batch(0:0-1)", "batch(0:0-1)", "batch(1:2)",
+                                                                   "batch(1:2)"]
+    [run_id] = run_ids_on_volume(project)
+    log = volume_run_log(project, run_id)
+    assert shape(log) == shape(read_run_log(project, "local"))
+    assert log["steps"]["outer"]["branches"]["outer.1"]["parameters"]["cells"]["value"] == 10 + 11 + 12
