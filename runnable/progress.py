@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING
 
 from .executor import RunObserver
 from .run_log import FAIL, SUCCESS, StepLog
+from .views import human_duration
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -58,6 +59,17 @@ def final_line(run_id: str, status: str, quiet: bool = False) -> None:
         print(f"run {run_id}: {status}", file=sys.stderr, flush=True)
 
 
+_forked = False  # this is a process forked from the one that runs the pipeline (a branch worker)
+
+
+def _in_forked_child() -> None:
+    global _forked
+    _forked = True
+
+
+os.register_at_fork(after_in_child=_in_forked_child)
+
+
 class _NoTally:
     """Counts nothing (a pod prints its step, no summary)."""
 
@@ -82,6 +94,9 @@ class _Tally(_NoTally):
         self._lock = multiprocessing.get_context("fork").Lock()
 
     def add(self, which: int) -> None:
+        if not _forked:  # the process that made it counts alone while no branch process runs
+            self._counts[which] += 1
+            return
         with self._lock:
             self._counts[which] += 1
 
@@ -120,8 +135,6 @@ def _duration(step_log: StepLog) -> float | None:
 
 
 def _seconds(value: float | None) -> str:
-    from .views import human_duration
-
     return "" if value is None else human_duration(value)
 
 
@@ -149,7 +162,8 @@ class Progress(RunObserver):
         colours = _terminal_colours(stream) if live is not False else None
         self.stream = stream
         self.live = colours is not None
-        self.pid = os.getpid()
+        self.pending: list[str] = []
+        self.holding = False  # while a run goes in this process
         self.paint = {key: self._painter(style, colours) for key, style in STYLES.items()}
         self.tally: _NoTally = _NoTally()  # counts once a run starts here
         self.started = time.monotonic()
@@ -169,19 +183,23 @@ class Progress(RunObserver):
         return lambda text: parsed.render(text, color_system=colours)
 
     # --- writing ---------------------------------------------------------------------------------------
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, flush: bool = True) -> None:
+        """Written out before anything else may write to the console: a task (a step starts), a forked branch
+        process, the end of the run; a step's end line waits for the next of these (one write for both).
+        A pod or a branch process writes at once (it may end without telling)."""
+        self.pending.append(text)
+        if not flush and self.holding and not _forked:
+            return
+        text, self.pending = "".join(self.pending), []
         try:
             self.stream.write(text)
             self.stream.flush()
         except (OSError, ValueError):  # the console went away (a closed pipe): the run goes on
             pass
 
-    def _line(self, text: str) -> None:
-        self._write(text + "\n")
+    def _line(self, text: str, flush: bool = True) -> None:
+        self._write(text + "\n", flush)
 
-    @property
-    def in_branch_process(self) -> bool:
-        return os.getpid() != self.pid
 
     # --- the terminal's status line ----------------------------------------------------------------------
     def _open_status(self) -> None:
@@ -205,7 +223,7 @@ class Progress(RunObserver):
 
     def _draw(self, force: bool = False) -> None:
         now = time.monotonic()
-        if not self.rows or self.in_branch_process or (not force and now - self.last_draw < DRAW_EVERY):
+        if not self.rows or _forked or (not force and now - self.last_draw < DRAW_EVERY):
             return
         self.last_draw = now
         parts = [f"{step} {done}/{total}" + (f" ({failed} failed)" if failed else "")
@@ -220,6 +238,7 @@ class Progress(RunObserver):
     def run_started(self, ctx: "RunContext") -> None:
         self.started = time.monotonic()
         self.tally = _Tally()
+        self.holding = True
         retrying = f", retrying run {ctx.original_run_id}" if ctx.original_run_id else ""
         self._line(f"{self.paint['name'](f'run {ctx.run_id}')}: started{retrying}")
         if self.live:
@@ -228,8 +247,8 @@ class Progress(RunObserver):
 
     def step_started(self, ctx: "RunContext", step_log: StepLog, branches: int | None = None) -> None:
         name = step_log.internal_name
+        self.opened[name] = self.last_count = time.monotonic()
         if branches is not None:
-            self.opened[name] = self.last_count = time.monotonic()
             self.fans[name] = [0, 0, branches]
             self._line(f"{self.paint['name'](name)}: started, {branches} branches")
         elif self.live:  # a leaf: the status line says it runs
@@ -246,13 +265,14 @@ class Progress(RunObserver):
         tally = self.tally
         if step_log.reused:
             tally.add(_Tally.REUSED)
-            self._line(f"{self.paint['name'](name)}: {self.paint['reused'](f'reused ({status} in run {ctx.original_run_id})')}")
+            self._line(f"{self.paint['name'](name)}: {self.paint['reused'](f'reused ({status} in run {ctx.original_run_id})')}",
+                       flush=False)
             return
         opened = self.opened.pop(name, None)
         seconds = time.monotonic() - opened if opened is not None else (None if fan is not None
                                                                         else _duration(step_log))
         failed = status == FAIL
-        if fan is None and opened is None:
+        if fan is None:
             tally.add(_Tally.RAN)  # a leaf step (or a composite step that could not open)
             if failed:
                 tally.add(_Tally.FAILED)
@@ -268,7 +288,7 @@ class Progress(RunObserver):
             text += f": {step_log.message}"
         if name == self.running:
             self.running = ""
-        self._line(text)
+        self._line(text, flush=failed or fan is not None)
         if failed and fan is None:
             self._failure(ctx, step_log)
         self._draw(force=fan is not None)
@@ -295,6 +315,7 @@ class Progress(RunObserver):
             self._line(f"{step}: {fan[0]}/{fan[2]} branches done, {fan[1]} failed")
 
     def run_ended(self, ctx: "RunContext", status: str) -> None:
+        self.holding = False
         self._close_status()
         self.fans.clear()
         tally = self.tally
