@@ -75,6 +75,11 @@ class RunnableConfig(BaseModel):
         return list(self._written_keys.get(service, [service])) + ["config"]
 
 
+def variable_names(text: str) -> list[str]:
+    """The names ``$name`` / ``${name}`` in ``text`` refer to, sorted (``$$`` is a literal ``$``)."""
+    return sorted({m.group(1) or m.group(2) for m in _VARIABLE.finditer(text) if m.group(0) != "$$"})
+
+
 def substitute(value: Any, *, file: str | None, where: str = "") -> Any:
     """Replace ``$name`` / ``${name}`` with ``RUNNABLE_VAR_<name>``; ``$$`` is a literal ``$``."""
     if isinstance(value, str):

@@ -42,10 +42,10 @@ Shape of the manifest (docs/argo.md has the reasoning):
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
+from runnable.config import VARIABLE_PREFIX, variable_names
 from runnable.run_log import Parameter as RunParameter
 from runnable.errors import ConfigurationError, PipelineDefinitionError
 from runnable.graph import Graph
@@ -61,7 +61,6 @@ BATCHES_FILE = "/tmp/runnable/batches.json"
 RUN_ID = "{{workflow.parameters.run_id}}"
 WORKFLOW_UID = ["--workflow-uid", "{{workflow.uid}}"]  # the run id when run_id is empty
 ENTRYPOINT = "runnable"
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 TASK, FAN_OUT, FAN_IN, START, END = "task", "fan-out", "fan-in", "start", "end"
 FAN_OUT_BATCHED, BATCH = "fan-out-batched", "batch"  # a map whose iterations may run in batch pods
@@ -167,9 +166,9 @@ class Transpiler:
 
         if not self.config_file:
             return []
-        text = Path(self.config_file).read_text(encoding="utf-8")
-        names = sorted({m.group(1) or m.group(2) for m in _VARIABLE.finditer(text.replace("$$", ""))})
-        return [a.EnvVar(name=f"RUNNABLE_VAR_{n}", value=os.environ.get(f"RUNNABLE_VAR_{n}", "")) for n in names]
+        names = variable_names(Path(self.config_file).read_text(encoding="utf-8"))
+        return [a.EnvVar(name=f"{VARIABLE_PREFIX}{n}", value=os.environ.get(f"{VARIABLE_PREFIX}{n}", ""))
+                for n in names]
 
     # --- graphs ----------------------------------------------------------------------------------
     def graph_tasks(self, graph: Graph, names: NameAllocator, *, roots_depend_on: str | None,
