@@ -16,7 +16,7 @@ How a block is treated (decided by its language, its first line and an HTML comm
 * ``sh`` blocks: each command runs, in the page's order, in one bash session in a temporary project (a copy
   of examples/, or an empty folder for getting-started.md) holding the page's files; it must exit 0, or 1
   when its comment says ``# FAIL``. ``$ command`` lines (in ``sh`` or ``text`` blocks) are a transcript: the
-  lines after one are what it prints (run ids and times aside), and a printed ``error:`` means exit 2, a
+  lines after one are what it prints (run ids and times aside; ``...`` for lines left out), and a printed ``error:`` means exit 2, a
   ``run ...: FAIL`` exit 1.
 * ``python`` blocks run in that session (as a script in the project); ``toml`` blocks with a ``runnable.*``
   entry-point group are installed into the project (a ``.dist-info`` on its PYTHONPATH), as ``pip install`` would.
@@ -375,7 +375,7 @@ def _commands(b: Block) -> list[Command]:
         line = lines[i]
         i += 1
         if transcript and not line.startswith("$ "):
-            if line.strip() and out:
+            if line.strip() not in ("", "...") and out:  # "..." stands for lines left out
                 out[-1].prints.append(line)
             continue
         text = line[2:] if transcript else line
@@ -454,7 +454,9 @@ def _project(page: str, root: Path) -> Path:
 
 
 def _normal(line: str) -> str:
+    """A printed line without what changes from run to run: run ids, durations, times of day."""
     line = _RUN_ID.sub("RUN", line.strip())
+    line = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?", "TIME", line)
     return re.sub(r"\d+(\.\d+)? ?s\b", "T", line)
 
 
