@@ -135,7 +135,7 @@ def load_configuration(path: str | None) -> RunnableConfig:
         canonical = ALIASES.get(str(key))
         if canonical is None:
             raise ConfigurationError(
-                f"unknown service; allowed: pipeline-executor, run-log-store, catalog, secrets",
+                "unknown service; allowed: pipeline-executor, run-log-store, catalog, secrets",
                 file=path, line=locate(path, [key]), field=str(key),
             )
         if canonical in services:
@@ -159,8 +159,6 @@ def load_configuration(path: str | None) -> RunnableConfig:
                 exc, ConfigurationError, file=path, keys=written[name], model=ServiceConfig,
                 field_prefix=str(written[name][0]),
             ) from None
-        if services[name].config is None:
-            services[name].config = {}
         services[name].type = TYPE_ALIASES.get((name, services[name].type), services[name].type)
         if name == "pipeline_executor" and services[name].type in REFUSED_EXECUTORS:
             raise ConfigurationError(REFUSED_EXECUTORS[services[name].type], file=path,

@@ -1,6 +1,9 @@
 """The run context: one run's pipeline, services and identity, handed to executors, nodes and tasks.
 
-Data flows one way: CLI -> context -> executor -> node -> task -> run log store / catalog.
+Calls go one way: a command (runnable/cli.py, then runnable/entrypoints.py) builds the context and hands it
+to the executor, which asks each node to run, and a task node runs its task. What a step did comes back to the executor as an
+:class:`~runnable.nodes.Outcome`, and the executor alone writes the run log. Nodes and tasks read
+parameters and secrets through the context; task nodes copy files to and from the catalog.
 The context is built once per process, from what the command says (which run, retrying which, named
 by the user or not), and is not changed afterwards.
 
@@ -12,7 +15,6 @@ the scope around it. The executor does every write; the context reads.
 
 from __future__ import annotations
 
-import os
 import secrets as _secrets
 import time
 from pathlib import Path
@@ -134,7 +136,3 @@ class RunContext:
         value = self.secrets.get(name)
         self.secret_registry.remember(value)
         return value
-
-
-def environment_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")

@@ -2,8 +2,10 @@
 
 :class:`BasePipelineExecutor` holds the traversal every executor shares: walk a graph from its first
 step, run each step (with its attempts), follow ``next`` or ``on_failure``, open and close parallel
-and map steps. The local executor is this base as it is; the argo executor writes a manifest instead
-of walking the graph, and its pods call :meth:`execute_single_node` and :meth:`fan` one step at a time.
+and map steps. The local executor adds running branches in processes of their own (``enable_parallel``);
+the argo executor writes a manifest instead of walking the graph (:meth:`describe_run`), and its pods call,
+through :mod:`runnable.entrypoints`, :meth:`start_run`, :meth:`execute_single_node`, :meth:`fan_out_single`,
+:meth:`fan_in_single`, :meth:`execute_batch` and :meth:`end_run`, one step or fan at a time.
 
 The executor is the one writer of the run log: nodes return what they did (an attempt with its
 catalog entries and metrics, the branches to run, what branches return) and the executor records it.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator
+from typing import TYPE_CHECKING, ClassVar, Iterator
 
 from . import run_log as dm
 from .run_log import BranchLog, RunLog, StepAttempt, StepLog
@@ -385,6 +387,3 @@ class BasePipelineExecutor(BaseService):
             if original is None or original.status != dm.SUCCESS or self.execute_branch(ctx, run) != dm.SUCCESS:
                 pending.append(run)
         return pending
-
-    def describe(self) -> dict[str, Any]:
-        return super().describe()

@@ -45,9 +45,6 @@ class Graph:
     def start_node(self) -> BaseNode:
         return self.steps[self.start_at]
 
-    def success_node(self) -> BaseNode:
-        return next(n for n in self.steps.values() if n.type == "success")
-
     def fail_node(self) -> BaseNode:
         return next(n for n in self.steps.values() if n.type == "fail")
 
@@ -72,8 +69,10 @@ class Graph:
         return self.locate(internal_name)[0]
 
     def locate(self, internal_name: str) -> tuple[BaseNode, "Graph"]:
-        """The node an internal name refers to, and the graph (pipeline or branch) it belongs to."""
-        """The node whose static internal name matches (map iteration indexes may be given or not)."""
+        """The node an internal name refers to, and the graph (pipeline or branch) it belongs to.
+
+        Inside a map the segment after the map's name may be any iteration index (``fan.3.inner``) or the
+        placeholder of :meth:`~runnable.nodes.BaseNode.internal_name_template`: every iteration runs one graph."""
         wanted = names.split(internal_name)
         graph: Graph = self
         i = 0
@@ -84,12 +83,10 @@ class Graph:
             node = graph.steps[name]
             if i == len(wanted) - 1:
                 return node, graph
-            branch = node.branch_for(wanted[i + 1]) if i + 1 < len(wanted) else None
+            branch = node.branch_for(wanted[i + 1])
             if branch is None:
                 raise PipelineDefinitionError(f"no step '{internal_name}' in the pipeline", step=internal_name)
             graph = branch
-            if graph is None:
-                raise PipelineDefinitionError(f"no step '{internal_name}' in the pipeline", step=internal_name)
             i += 2
         raise PipelineDefinitionError(f"no step '{internal_name}' in the pipeline", step=internal_name)
 

@@ -31,10 +31,6 @@ class Parameter(BaseModel):
     kind: ParameterKind = "json"
     value: Any = None
 
-    @property
-    def is_object(self) -> bool:
-        return self.kind == "object"
-
 
 class CodeIdentity(BaseModel):
     code_identifier: str = ""

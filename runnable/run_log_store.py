@@ -30,7 +30,8 @@ def check_run_id(run_id: str) -> str:
 
 
 class BaseRunLogStore(BaseService):
-    """Stores the pieces of run logs. Subclasses implement the ``_`` methods; the rest is shared."""
+    """Stores the pieces of run logs. A store implements the methods that raise NotImplementedError here;
+    the rest is shared."""
 
     service_type: ClassVar[str] = "run_log_store"
     #: whether pods on other machines can share it (a shared volume): the argo executor checks this

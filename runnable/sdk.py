@@ -9,7 +9,6 @@ import the script's module to find its functions).
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 from typing import Any, Callable

@@ -3,7 +3,6 @@ through the real CLI: they run unchanged, or fail with one line saying what to w
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ruamel.yaml import YAML
 
-from conftest import REPO, read_run_log, run_cli
+from conftest import REPO, read_run_log
 
 
 def test_sdk_definition_equals_the_yaml(monkeypatch):

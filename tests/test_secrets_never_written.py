@@ -13,12 +13,12 @@ SECRET = "s3cr3t-Value-42"
 NUMBER = "987654321"
 MULTI = "line-one-abc\nline-two-def"
 
-FUNCTIONS = f'''
+FUNCTIONS = '''
 import sys
 from runnable import get_secret
 
 def as_key():
-    return {{get_secret("API_TOKEN"): 1, "other": [get_secret("API_TOKEN")]}}
+    return {get_secret("API_TOKEN"): 1, "other": [get_secret("API_TOKEN")]}
 
 def as_number():
     return int(get_secret("PIN"))

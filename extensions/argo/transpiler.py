@@ -47,7 +47,7 @@ from typing import Any
 
 from runnable.config import VARIABLE_PREFIX, variable_names
 from runnable.run_log import Parameter as RunParameter
-from runnable.errors import ConfigurationError, PipelineDefinitionError
+from runnable.errors import PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BaseNode
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import logging
 import traceback
-from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 

@@ -14,7 +14,6 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import ClassVar
 
 from pydantic import BaseModel
 

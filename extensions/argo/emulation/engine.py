@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .expressions import ExpressionError, evaluate, referenced_tasks
-from .pods import PodRunner, PodSetupError
+from .pods import PodRunner
 from .expr import ExprError, evaluate_retry
 from .substitution import ABSENT, UnresolvedVariable, item_label, item_scope, render, render_all
 

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from conftest import read_run_log, run_cli
+from conftest import read_run_log
 from extensions.catalog.file_system import FileSystemCatalog
 from runnable.errors import RunnableError
 
