@@ -1,9 +1,10 @@
 """The run context: one run's pipeline, services and identity, handed to executors, nodes and tasks.
 
-Calls go one way: a command (runnable/cli.py, then runnable/entrypoints.py) builds the context and hands it
-to the executor, which asks each node to run, and a task node runs its task. What a step did comes back to the executor as an
-:class:`~runnable.nodes.Outcome`, and the executor alone writes the run log. Nodes and tasks read
-parameters and secrets through the context; task nodes copy files to and from the catalog.
+Calls go one way: a command (runnable/cli.py, then runnable/entrypoints.py) builds the context and hands
+it to the executor, which asks each node to run, and a task node runs its task. What a step did comes
+back to the executor as an :class:`~runnable.nodes.Outcome`, and the executor alone writes the run log.
+Nodes and tasks read parameters and secrets through the context; task nodes copy files to and from the
+catalog.
 The context is built once per process, from what the command says (which run, retrying which, named
 by the user or not), and is not changed afterwards.
 
