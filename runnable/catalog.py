@@ -49,8 +49,15 @@ class BaseCatalog(BaseService):
         """Copy files under ``base`` matching ``patterns`` into the run's catalog."""
         raise NotImplementedError
 
-    def put_text(self, run_id: str, name: str, text: str) -> DataCatalog:
-        """Store generated text (a task's execution log) under ``name`` in the run's catalog."""
+    def put_text(self, run_id: str, name: str, text: str) -> DataCatalog | None:
+        """Keep generated text (a task's execution log, an executed notebook) as the file ``name`` of the run's
+        catalog, replacing one of that name; every catalog implements it.
+
+        The text is kept as UTF-8, a character UTF-8 cannot hold (a lone surrogate a task printed) as ``?``.
+        Returns the entry the step log records: ``name``, stage ``put`` and the sha256 of the bytes kept; a
+        later ``get`` of ``name`` in that run fetches that text. A catalog that keeps no files (``do-nothing``)
+        keeps nothing and returns None.
+        """
         raise NotImplementedError
 
     def put_object(self, run_id: str, name: str, value: Any) -> str:

@@ -23,8 +23,8 @@ class DoNothingCatalog(BaseCatalog):
     def put(self, run_id: str, patterns: list[str], *, base: Path) -> list[DataCatalog]:
         return []
 
-    def put_text(self, run_id: str, name: str, text: str) -> DataCatalog | None:
-        return None
+    def put_text(self, run_id: str, name: str, text: str) -> None:
+        return None  # keeps no files: the step log records no entry
 
     def put_object(self, run_id: str, name: str, value: Any) -> str:
         self._objects[f"{run_id}/{name}"] = value

@@ -125,7 +125,7 @@ class FileSystemCatalog(BaseCatalog):
     def put_text(self, run_id: str, name: str, text: str) -> DataCatalog:
         check_relative(name)
         target = self.run_dir(run_id) / name
-        data = text.encode("utf-8")
+        data = text.encode("utf-8", errors="replace")
         _write(Path(self.catalog_location), target, lambda fh: fh.write(data))
         return DataCatalog(name=name, data_hash=hashlib.sha256(data).hexdigest(),
                            catalog_relative_path=str(PurePosixPath(run_id, name)), stage="put")

@@ -133,11 +133,8 @@ class TaskNode(BaseNode):
     def _keep_log(self, ctx, internal: str, attempt_number: int, text: str) -> list[DataCatalog]:
         """The command's output, kept in the catalog as the step's execution log (secrets scrubbed)."""
         slug = names.log_name(internal)
-        try:
-            entry = ctx.catalog.put_text(ctx.run_id, f"{slug}.attempt-{attempt_number}.execution.log",
-                                         ctx.secret_registry.scrub(text))
-        except NotImplementedError:
-            return []
+        entry = ctx.catalog.put_text(ctx.run_id, f"{slug}.attempt-{attempt_number}.execution.log",
+                                     ctx.secret_registry.scrub(text))
         if entry is None:
             return []
         logger.info("step '%s': execution log kept in the catalog as %s", internal, entry.catalog_relative_path)
