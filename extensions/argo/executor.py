@@ -2,8 +2,8 @@
 
 ``runnable execute -f pipeline.yaml -c argo-config.yaml`` validates everything, then writes
 ``output_file`` and runs nothing. Inside the cluster every pod calls back into runnable with the same
-configuration file (``execute-single-node``, ``fan``, ``start-run``, ``end-run``), where this executor
-behaves like the local one for one step at a time.
+configuration file (``start-run``, ``execute-single-node``, ``fan``, ``execute-batch``, ``end-run``), where
+this executor behaves like the local one for one step at a time.
 """
 
 from __future__ import annotations
