@@ -174,8 +174,11 @@ def bind(func: Callable, available: Iterable[str], load: Callable[[str], Any]) -
 
 
 def return_annotation(func: Callable) -> Any:
-    """What ``func`` says it returns (``inspect.Signature.empty`` when it does not say)."""
-    return _signature(func).return_annotation
+    """What ``func`` says it returns (``inspect.Signature.empty`` when it does not say, or has no signature)."""
+    try:
+        return _signature(func).return_annotation
+    except (ValueError, TypeError):  # a builtin without a signature
+        return inspect.Signature.empty
 
 
 @functools.lru_cache(maxsize=1024)

@@ -202,6 +202,8 @@ class StepCheck:
                 known, value = self.value(name)
                 if known:
                     coerce(value, annotation, name)
+        except (ValueError, TypeError):  # a callable whose signature cannot be read (a builtin): not checked
+            return
         except ParameterError as exc:
             names = sorted(self.known)
             shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "") if names else "none"

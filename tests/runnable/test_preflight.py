@@ -438,3 +438,10 @@ def test_argo_execute_still_checks_files_with_no_import(project):
     assert problems(run_cli(["execute", "-f", "pipeline.yaml", "-c", "argo.yaml", "--no-import"], project)) == [
         "pipeline.yaml:4: step 'n': field 'command': notebook 'nb/missing.ipynb' does not exist"]
     assert not (project / "argo-pipeline.yaml").exists()
+
+
+def test_a_callable_without_a_signature_is_imported_and_not_bound(project):
+    """A builtin such as dict has no signature to bind: pre-flight checks that it imports, and no more."""
+    write(project, "dag:\n  start_at: t\n  steps:\n    t: {type: task, command: builtins.dict, next: success}\n")
+    result = run_cli(["validate", "-f", "pipeline.yaml"], project)
+    assert result.returncode == 0, result.stderr
