@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from runnable.overrides import with_override
 from runnable.secrets import SECRET_NAME
 
 # Kubernetes quantities: 250m, 1Gi, 0.5, 1e3 ... (k8s.io/apimachinery resource.Quantity)
@@ -461,24 +462,5 @@ def settings_for(config: ArgoConfig, override: Override | None) -> StepSettings:
     # the workflow object's, not its pods'
     base = StepSettings.model_validate({k: getattr(config, k) for k in StepSettings.model_fields
                                         if k not in ("parallelism", *POD_METADATA)})
-    if override is None:
-        return base
-    data = base.model_dump()
-    for field in override.model_fields_set:
-        value = getattr(override, field)
-        if field == "resources":
-            for kind in ("limits", "requests"):
-                data["resources"][kind] = {**data["resources"][kind], **getattr(value, kind)}
-        elif field in ("node_selector", "env", *POD_METADATA):
-            data[field] = {**data[field], **value}
-        elif field == "retry_strategy":
-            base_retry = data["retry_strategy"] or RetryStrategy().model_dump()
-            written = value.model_dump(include=value.model_fields_set)
-            if "backoff" in value.model_fields_set:
-                written["backoff"] = {**base_retry["backoff"],
-                                      **value.backoff.model_dump(include=value.backoff.model_fields_set)}
-            data["retry_strategy"] = {**base_retry, **written}
-        else:
-            data[field] = value.model_dump() if isinstance(value, BaseModel) else \
-                [v.model_dump() if isinstance(v, BaseModel) else v for v in value] if isinstance(value, list) else value
-    return StepSettings.model_validate(data)
+    # maps are merged key by key, and resources and retry_strategy field by field; other fields replaced
+    return with_override(base, override, merged=("resources", "node_selector", "env", *POD_METADATA, "retry_strategy"))

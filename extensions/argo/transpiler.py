@@ -50,6 +50,7 @@ from runnable.run_log import Parameter as RunParameter
 from runnable.errors import PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BaseNode
+from runnable.overrides import named_override
 
 from . import limits
 from . import spec as a
@@ -338,15 +339,8 @@ class Transpiler:
     # --- containers ------------------------------------------------------------------------------
     def settings(self, node: BaseNode) -> StepSettings:
         name = node.overrides.get("argo")
-        if name is None:
-            override = None
-        else:
-            if name not in self.config.overrides:
-                raise PipelineDefinitionError(
-                    f"names no override of the argo configuration ('{name}'); defined: "
-                    f"{', '.join(sorted(self.config.overrides)) or 'none'}",
-                    file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
-            override = self.config.overrides[name]
+        override = named_override(node, "argo", self.config.overrides, self.ctx.pipeline_file)
+        if override is not None:
             if override.parallelism is not None and not node.is_composite:
                 raise PipelineDefinitionError(
                     f"override '{name}' sets parallelism, which only applies to steps with branches (parallel, map, dag)",
