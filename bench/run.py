@@ -359,8 +359,9 @@ def progress_cost(report: Report, root: Path, ours: Side, n: int, repeats: int) 
     wall = {mode: statistics.median(t[0] for t in runs_) for mode, runs_ in times.items()}
     cpu = {mode: statistics.median(t[1] for t in runs_) for mode, runs_ in times.items()}
     for mode in modes:
-        report.add(f"sequential python x{n}, {mode if mode == '--quiet' else 'progress ' + mode}: wall", "s", wall[mode])
-        report.add(f"sequential python x{n}, {mode if mode == '--quiet' else 'progress ' + mode}: CPU", "s", cpu[mode])
+        label = f"sequential python x{n}, {mode if mode == '--quiet' else 'progress ' + mode}"
+        report.add(f"{label}: wall", "s", wall[mode])
+        report.add(f"{label}: CPU", "s", cpu[mode])
     for mode in ("piped", "terminal"):
         report.add(f"progress {mode}: CPU ratio on / --quiet", "ratio", cpu[mode] / cpu["--quiet"])
 

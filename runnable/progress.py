@@ -23,12 +23,11 @@ import mmap
 import os
 import sys
 import time
-from datetime import datetime
 from typing import IO, TYPE_CHECKING
 
 from .executor import RunObserver
 from .run_log import FAIL, SUCCESS, StepLog
-from .views import human_duration
+from .views import human_duration, seconds, span
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -117,21 +116,6 @@ def _terminal_colours(stream: IO[str]) -> str | None:
     if not console.is_terminal or console.is_dumb_terminal:
         return None
     return console.color_system or ""
-
-
-def _moment(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _duration(step_log: StepLog) -> float | None:
-    """From the first attempt's start to the last one's end (a leaf step's attempts are its time)."""
-    if not step_log.attempts:
-        return None
-    first, last = _moment(step_log.attempts[0].start_time), _moment(step_log.attempts[-1].end_time)
-    return (last - first).total_seconds() if first and last else None
 
 
 def _seconds(value: float | None) -> str:
@@ -265,12 +249,12 @@ class Progress(RunObserver):
         tally = self.tally
         if step_log.reused:
             tally.add(_Tally.REUSED)
-            self._line(f"{self.paint['name'](name)}: {self.paint['reused'](f'reused ({status} in run {ctx.original_run_id})')}",
-                       flush=False)
+            reused = self.paint["reused"](f"reused ({status} in run {ctx.original_run_id})")
+            self._line(f"{self.paint['name'](name)}: {reused}", flush=False)
             return
         opened = self.opened.pop(name, None)
-        seconds = time.monotonic() - opened if opened is not None else (None if fan is not None
-                                                                        else _duration(step_log))
+        took = time.monotonic() - opened if opened is not None else (None if fan is not None
+                                                                     else seconds(*span([step_log])))
         failed = status == FAIL
         if fan is None:
             tally.add(_Tally.RAN)  # a leaf step (or a composite step that could not open)
@@ -280,8 +264,8 @@ class Progress(RunObserver):
             tally.add(_Tally.FAILED)
         paint = self.paint["fail" if failed else "ok" if status == SUCCESS else "warn"]
         text = f"{self.paint['name'](name)}: {paint(status)}"
-        if seconds is not None:
-            text += f" in {_seconds(seconds)}"
+        if took is not None:
+            text += f" in {_seconds(took)}"
         if fan is not None:
             text += f" ({fan[0]}/{fan[2]} branches done, {fan[1]} failed)"
         if failed and step_log.message:
