@@ -161,6 +161,13 @@ def test_run_example(doc_project, run):
         assert _bytes(line) in printed, f"docs/argo.md:{run['line']}: not printed: {line}\n{done.stderr}"
     for name, body in run["excerpts"]:
         assert contains(manifests[name], YAML(typ="safe").load(body)), f"docs/argo.md:{run['line']}: {name}"
+    # what the script's comments say a submitted workflow did: a step printed a line, a run has that id
+    pods = doc_project / ".emulator" / "pods"
+    for said in re.findall(r'# the step prints "([^"]+)"', run["script"]):
+        assert any(said in log.read_text() for log in pods.glob("*/stdout.log")), f"docs/argo.md:{run['line']}: {said}"
+    store = doc_project / ".emulator" / "volumes" / "runnable-volume" / "run_log_store"
+    for run_id in re.findall(r"# run ([\w.-]+)$", run["script"], re.M):
+        assert (store / run_id).is_dir(), f"docs/argo.md:{run['line']}: no run {run_id} in {sorted(store.iterdir())}"
 
 
 @pytest.mark.parametrize("error", ERRORS, ids=[f"line {e['line']}" for e in ERRORS])
