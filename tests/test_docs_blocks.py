@@ -47,7 +47,8 @@ from conftest import REPO, contains
 
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 # pages whose every block another test runs (their pages say so)
-ELSEWHERE = {"seeing-runs.md": "tests/runnable/test_views_docs.py", "editors.md": "tests/runnable/test_views_docs.py"}
+ELSEWHERE = {"seeing-runs.md": "tests/runnable/test_views_docs.py", "editors.md": "tests/runnable/test_views_docs.py",
+             "architecture.md": "tests/test_architecture_doc.py"}
 ARGO_DOCS_TEST = "tests/extensions/argo/test_argo_docs.py"
 EMPTY_PROJECT = {"getting-started.md"}  # starts in an empty folder
 IMAGE = "registry.example.com/team/project:1.4.2"
