@@ -116,8 +116,9 @@ class RunLog(BaseModel):
     steps: dict[str, StepLog] = Field(default_factory=dict)
 
     def header(self) -> "RunLog":
-        """This run log without its steps."""
-        return self.model_copy(update={"steps": {}})
+        """The run's own record: this run log without its steps, parameters and configuration (which stores
+        keep apart)."""
+        return self.model_copy(update={"steps": {}, "parameters": {}, "run_config": {}})
 
 
 StepLog.model_rebuild()

@@ -29,6 +29,11 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
+def log_not_found(kind: str, internal_name: str, run_id: str) -> StepLogNotFoundError:
+    """``kind``: step or branch."""
+    return StepLogNotFoundError(f"no {kind} log '{internal_name}' in run '{run_id}'")
+
+
 class BaseRunLogStore(BaseService):
     """Stores the pieces of run logs. A store implements the methods that raise NotImplementedError here;
     the rest is shared."""

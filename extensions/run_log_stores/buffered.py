@@ -7,8 +7,8 @@ from typing import ClassVar
 from pydantic import PrivateAttr
 
 from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
-from runnable.errors import RunnableError, RunLogNotFoundError, StepLogNotFoundError
-from runnable.run_log_store import BaseRunLogStore, check_run_id
+from runnable.errors import RunnableError, RunLogNotFoundError
+from runnable.run_log_store import BaseRunLogStore, check_run_id, log_not_found
 
 
 class BufferedRunLogStore(BaseRunLogStore):
@@ -30,7 +30,7 @@ class BufferedRunLogStore(BaseRunLogStore):
                 return
             raise RunnableError(f"run id '{run_log.run_id}' already exists", field="run_id")
         self._runs[run_log.run_id] = {
-            "header": run_log.model_copy(update={"steps": {}, "parameters": {}, "run_config": {}}),
+            "header": run_log.header(),
             "parameters": dict(run_log.parameters), "run_config": dict(run_log.run_config), "steps": {},
             "branches": {},
         }
@@ -60,19 +60,19 @@ class BufferedRunLogStore(BaseRunLogStore):
         self._run(run_id)["steps"][step_log.internal_name] = step_log.model_copy(update={"branches": {}}, deep=True)
 
     def get_step_log(self, run_id: str, internal_name: str) -> StepLog:
-        try:
-            return self._run(run_id)["steps"][internal_name].model_copy(deep=True)
-        except KeyError:
-            raise StepLogNotFoundError(f"no step log '{internal_name}' in run '{run_id}'") from None
+        return self._get(run_id, "steps", internal_name, "step")
 
     def put_branch_log(self, run_id: str, branch_log: BranchLog) -> None:
         self._run(run_id)["branches"][branch_log.internal_name] = branch_log.model_copy(update={"steps": {}}, deep=True)
 
     def get_branch_log(self, run_id: str, internal_name: str) -> BranchLog:
+        return self._get(run_id, "branches", internal_name, "branch")
+
+    def _get(self, run_id: str, records: str, internal_name: str, kind: str):
         try:
-            return self._run(run_id)["branches"][internal_name].model_copy(deep=True)
+            return self._run(run_id)[records][internal_name].model_copy(deep=True)
         except KeyError:
-            raise StepLogNotFoundError(f"no branch log '{internal_name}' in run '{run_id}'") from None
+            raise log_not_found(kind, internal_name, run_id) from None
 
     def list_logs(self, run_id: str) -> tuple[list[StepLog], list[BranchLog]]:
         run = self._run(run_id)

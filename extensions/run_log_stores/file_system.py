@@ -25,10 +25,10 @@ from pydantic import PrivateAttr, ValidationError
 
 from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
 from runnable.diagnostics import first_error
-from runnable.errors import RunLogNotFoundError, RunnableError, StepLogNotFoundError
-from runnable.run_log_store import check_run_id
+from runnable.errors import RunLogNotFoundError, RunnableError
+from runnable.run_log_store import check_run_id, log_not_found
 
-from .pieces import BRANCHES, HEADER, PARAMETERS, RUN_CONFIG, STEPS, PieceStore, piece_file, write_atomic
+from .pieces import BRANCHES, HEADER, STEPS, PieceStore, write_atomic
 
 PARTS_SUFFIX = ".parts"
 
@@ -161,19 +161,17 @@ class FileSystemRunLogStore(PieceStore):
         (d / STEPS).mkdir(parents=True, exist_ok=True)
         (d / BRANCHES).mkdir(exist_ok=True)
         for branch in branches.values():
-            self._write(d / BRANCHES / piece_file(branch.internal_name), branch)
+            self._put_piece(d, BRANCHES, branch, "steps")
         for step in steps.values():
-            self._write(d / STEPS / piece_file(step.internal_name), step)
-        self._write(d / PARAMETERS, {k: v.model_dump(mode="json") for k, v in run_log.parameters.items()})
-        self._write(d / RUN_CONFIG, run_log.run_config)
-        self._write(d / HEADER, run_log.model_copy(update={"steps": {}, "parameters": {}, "run_config": {}}))
+            self._put_piece(d, STEPS, step, "branches")
+        self._write_run(d, run_log)
 
     # reads of a consolidated run come from its JSON; writes go to pieces; both under the run's lock
     def get_run_log_header(self, run_id: str) -> RunLog:
         with self._locked(run_id, reading=True):
             if self._pieces(run_id):
                 return super().get_run_log_header(run_id)
-            return self._consolidated(run_id)[1].model_copy(update={"steps": {}, "parameters": {}, "run_config": {}})
+            return self._consolidated(run_id)[1].header()
 
     def get_run_config(self, run_id: str) -> dict:
         with self._locked(run_id, reading=True):
@@ -202,7 +200,7 @@ class FileSystemRunLogStore(PieceStore):
     def _consolidated_piece(self, run_id: str, index: int, internal_name: str, kind: str):
         found = self._consolidated(run_id)[index].get(internal_name)
         if found is None:
-            raise StepLogNotFoundError(f"no {kind} log '{internal_name}' in run '{run_id}'")
+            raise log_not_found(kind, internal_name, run_id)
         return found.model_copy()
 
     def list_logs(self, run_id: str) -> tuple[list[StepLog], list[BranchLog]]:

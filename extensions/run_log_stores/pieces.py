@@ -19,8 +19,8 @@ from pydantic import BaseModel
 
 from runnable import names
 from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
-from runnable.errors import RunnableError, RunLogNotFoundError, StepLogNotFoundError
-from runnable.run_log_store import BaseRunLogStore, check_run_id
+from runnable.errors import RunnableError, RunLogNotFoundError
+from runnable.run_log_store import BaseRunLogStore, check_run_id, log_not_found
 
 HEADER = "run.json"
 PARAMETERS = "parameters.json"
@@ -125,9 +125,16 @@ class PieceStore(BaseRunLogStore):
                                 field="run_id")
         (d / STEPS).mkdir(exist_ok=True)
         (d / BRANCHES).mkdir(exist_ok=True)
-        self._write(d / PARAMETERS, {k: v.model_dump(mode="json") for k, v in run_log.parameters.items()})
+        self._write_run(d, run_log)
+
+    def _write_run(self, d: Path, run_log: RunLog) -> None:
+        """The run's own pieces, the header last (a folder without one holds no run yet)."""
+        self._write_parameters(d, run_log.parameters)
         self._write(d / RUN_CONFIG, run_log.run_config)
-        self._write(d / HEADER, run_log.model_copy(update={"steps": {}, "parameters": {}, "run_config": {}}))
+        self._write(d / HEADER, run_log.header())
+
+    def _write_parameters(self, d: Path, parameters: dict[str, Parameter]) -> None:
+        self._write(d / PARAMETERS, {k: v.model_dump(mode="json") for k, v in parameters.items()})
 
     def _claim(self, d: Path) -> bool:
         try:
@@ -160,29 +167,31 @@ class PieceStore(BaseRunLogStore):
         return {k: Parameter.model_validate(v) for k, v in data.items()}
 
     def set_parameters(self, run_id: str, parameters: dict[str, Parameter]) -> None:
-        self._write(self._need_run(run_id) / PARAMETERS, {k: v.model_dump(mode="json") for k, v in parameters.items()})
+        self._write_parameters(self._need_run(run_id), parameters)
 
     def put_step_log(self, run_id: str, step_log: StepLog) -> None:
-        if step_log.branches:
-            step_log = step_log.model_copy(update={"branches": {}})
-        self._write(self._dir(run_id) / STEPS / piece_file(step_log.internal_name), step_log)
+        self._put_piece(self._dir(run_id), STEPS, step_log, "branches")
 
     def get_step_log(self, run_id: str, internal_name: str) -> StepLog:
-        data = self._read(self._dir(run_id) / STEPS / piece_file(internal_name))
-        if data is None:
-            raise StepLogNotFoundError(f"no step log '{internal_name}' in run '{run_id}'")
-        return StepLog.model_validate(data)
+        return self._get_piece(run_id, STEPS, internal_name, StepLog, "step")
 
     def put_branch_log(self, run_id: str, branch_log: BranchLog) -> None:
-        if branch_log.steps:
-            branch_log = branch_log.model_copy(update={"steps": {}})
-        self._write(self._dir(run_id) / BRANCHES / piece_file(branch_log.internal_name), branch_log)
+        self._put_piece(self._dir(run_id), BRANCHES, branch_log, "steps")
 
     def get_branch_log(self, run_id: str, internal_name: str) -> BranchLog:
-        data = self._read(self._dir(run_id) / BRANCHES / piece_file(internal_name))
+        return self._get_piece(run_id, BRANCHES, internal_name, BranchLog, "branch")
+
+    def _put_piece(self, d: Path, folder: str, record: StepLog | BranchLog, children: str) -> None:
+        """A step or branch log, without its ``children`` (each of them is a piece of its own)."""
+        if getattr(record, children):
+            record = record.model_copy(update={children: {}})
+        self._write(d / folder / piece_file(record.internal_name), record)
+
+    def _get_piece(self, run_id: str, folder: str, internal_name: str, model: type, kind: str):
+        data = self._read(self._dir(run_id) / folder / piece_file(internal_name))
         if data is None:
-            raise StepLogNotFoundError(f"no branch log '{internal_name}' in run '{run_id}'")
-        return BranchLog.model_validate(data)
+            raise log_not_found(kind, internal_name, run_id)
+        return model.model_validate(data)
 
     def list_logs(self, run_id: str) -> tuple[list[StepLog], list[BranchLog]]:
         d = self._need_run(run_id)
