@@ -455,9 +455,11 @@ def _project(page: str, root: Path) -> Path:
 
 
 def _normal(line: str) -> str:
-    """A printed line without what changes from run to run: run ids, durations, times of day."""
+    """A printed line without what changes from run to run: run ids, durations, times of day, the suffix
+    of a generated workflow name."""
     line = _RUN_ID.sub("RUN", line.strip())
     line = re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?", "TIME", line)
+    line = re.sub(r"(?<=-)[0-9a-f]{5}(?=[:.\s/]|$)", "NAME", line)  # a generateName's random suffix
     return re.sub(r"\d+(\.\d+)? ?s\b", "T", line)
 
 
