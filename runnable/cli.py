@@ -356,15 +356,29 @@ def schema(what):
     click.echo(json.dumps(schemas.pipeline_schema() if what == "pipeline" else schemas.config_schema(), indent=1))
 
 
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (what Kubernetes sends) stops a command as Ctrl-C does: a run records it, then exit 143."""
+    import signal
+
+    def interrupted(signum, frame):
+        from .processes import Interrupted
+
+        raise Interrupted(signum)
+
+    signal.signal(signal.SIGTERM, interrupted)
+
+
 def main(argv=None) -> None:
     """Entry point: user mistakes are one line on stderr and exit 2; tracebacks only with --log-level DEBUG."""
     from .errors import RunnableError
 
+    _interrupt_on_sigterm()
     try:
         cli.main(args=argv, prog_name="runnable", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+    except click.exceptions.Abort as exc:  # click's word for KeyboardInterrupt (Ctrl-C, SIGTERM) or EOF
+        interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+        click.echo("interrupted" if interrupted else "aborted", err=True)
+        sys.exit(getattr(exc.__cause__, "exit_code", 130))
     except click.UsageError as exc:  # one line, like every other mistake, with where to read more
         command = exc.ctx.command_path if exc.ctx is not None else "runnable"
         click.echo(f"error: {command}: {exc.format_message().rstrip('.')} (see '{command} --help')", err=True)
@@ -381,9 +395,9 @@ def main(argv=None) -> None:
             traceback.print_exc()
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         click.echo("interrupted", err=True)
-        sys.exit(130)
+        sys.exit(getattr(exc, "exit_code", 130))
     except Exception as exc:  # a bug of ours or a plugin's: say so in one line, details with DEBUG
         if _state["debug"]:
             raise

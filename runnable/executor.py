@@ -92,7 +92,7 @@ class BasePipelineExecutor(BaseService):
         status = dm.FAIL
         try:
             status = self.execute_graph(ctx, ctx.graph, {})
-        except Exception:  # a mistake found at run time (a map over a non-list) or a bug: the run failed
+        except (Exception, KeyboardInterrupt):  # a mistake found at run time, a bug, or interrupted: the run failed
             ctx.run_log_store.set_run_status(ctx.run_id, dm.FAIL)
             raise
         finally:
@@ -193,8 +193,9 @@ class BasePipelineExecutor(BaseService):
         """
         try:
             yield
-        except Exception as exc:
-            message = exc.message if isinstance(exc, RunnableError) else f"{type(exc).__name__}: {exc}"
+        except (Exception, KeyboardInterrupt) as exc:  # Ctrl-C, SIGTERM (runnable.processes): "interrupted"
+            message = exc.message if isinstance(exc, RunnableError) else "interrupted" \
+                if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
             step_log = self.step_log(ctx, node, map_variable)
             step_log.status = dm.FAIL
             step_log.message = (message.splitlines() or [""])[0]
@@ -240,7 +241,8 @@ class BasePipelineExecutor(BaseService):
             ctx.observer.step_started(ctx, step_log)
         attempts = [attempt_number] if attempt_number else range(first, first + node.max_attempts_allowed())
         for number in attempts:
-            attempt = self.record_attempt(ctx, node, map_variable, step_log, node.execute(ctx, map_variable, number))
+            attempt = self.record_attempt(ctx, node, map_variable, step_log,
+                                          self.run_attempt(ctx, node, map_variable, number))
             if attempt.status == dm.SUCCESS:
                 break
             logger.warning("step '%s' attempt %d failed: %s", step_log.internal_name, number, attempt.message)
@@ -250,6 +252,10 @@ class BasePipelineExecutor(BaseService):
         logger.info("step '%s': %s", step_log.internal_name, step_log.status)
         ctx.observer.step_ended(ctx, step_log)
         return step_log
+
+    def run_attempt(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable, number: int) -> Outcome:
+        """One attempt of a leaf step (an executor may run it elsewhere, or under a time limit)."""
+        return node.execute(ctx, map_variable, number)
 
     def step_log(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable,
                  recorded: bool = True) -> StepLog:

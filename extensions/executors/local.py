@@ -5,12 +5,24 @@
       config:
         enable_parallel: true   # branches of parallel steps and map iterations in processes
         max_processes: 4        # at most this many at once (default: the number of CPUs)
+        max_step_duration_in_seconds: 3600   # a time limit for each attempt of a step (default: none)
+        overrides:
+          long: {max_step_duration_in_seconds: 86400}   # a step names it: overrides: {local: long}
 
 With ``enable_parallel`` the branches of a parallel or map step run in forked processes, which write
 their steps to the same run log (the file stores are safe for many writers), so the run log is the
 one a sequential run leaves. Branches inside a branch that already runs in its own process run one
 after another there, so the number of processes stays bounded. The in-memory ``buffered`` store cannot
 be shared between processes: with it, branches run one after another.
+
+With a time limit, each attempt of a step that does work runs in a forked process leading a process
+group of its own; past the limit the group (the step and everything it started) is killed and the
+attempt recorded FAIL, "timed out after N s"; the step's ``max_attempts`` then apply. A step's override
+(``overrides: {local: <name>}``) changes the limit for that step only, as an argo override does for its
+pod (:mod:`runnable.overrides`). Without a limit, steps run in this process as before.
+
+Branch workers die with the process that forked them; interrupted (Ctrl-C, SIGTERM), they record their
+steps as interrupted and end. What the run's tasks start ends with the run (:mod:`runnable.processes`).
 """
 
 from __future__ import annotations
@@ -18,27 +30,75 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import traceback
+import signal
+import sys
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from runnable.errors import RunnableError
+from runnable import processes
 from runnable.executor import BasePipelineExecutor
+from runnable.overrides import named_override, with_override
+from runnable.run_log import FAIL, StepAttempt
 
 logger = logging.getLogger(__name__)
 
 # what forked workers run: set by the parent just before it forks them
 _job: dict = {}
 _in_worker = False
+_busy = False  # a worker runs a branch now (interrupted, it records it)
 
 
-class LocalExecutor(BasePipelineExecutor):
+class StepLimits(BaseModel):
+    """What a step's override may change locally (the same field as the argo executor's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_step_duration_in_seconds: int | None = Field(None, ge=1, description=(
+        "Each attempt of a step that does work is ended past this many seconds and recorded FAIL (timed out); "
+        "none: no limit."))
+
+
+class LocalExecutor(StepLimits, BasePipelineExecutor):
     service_name: ClassVar[str] = "local"
+    #: the key of a step's ``overrides`` this executor reads (the retry executor is the local one too)
+    overrides_key: ClassVar[str] = "local"
 
     enable_parallel: bool = False
     max_processes: int = Field(default=0, ge=0, description="0: the number of CPUs")
+    overrides: dict[str, StepLimits] = {}
+
+    def execute_pipeline(self, ctx, parameters) -> str:
+        for node in ctx.graph.walk():  # a step naming an override not defined: nothing runs
+            named_override(node, self.overrides_key, self.overrides, ctx.pipeline_file)
+        with processes.watched_run():
+            return super().execute_pipeline(ctx, parameters)
+
+    def time_limit(self, ctx, node) -> int | None:
+        """The step's time limit in seconds: the configuration's, or its override's."""
+        if not node.records_start or (self.max_step_duration_in_seconds is None and not self.overrides):
+            return None
+        base = StepLimits.model_validate({k: getattr(self, k) for k in StepLimits.model_fields})
+        override = named_override(node, self.overrides_key, self.overrides, ctx.pipeline_file)
+        return with_override(base, override).max_step_duration_in_seconds
+
+    def run_attempt(self, ctx, node, map_variable, number):
+        limit = self.time_limit(ctx, node)
+        if limit is None:
+            return node.execute(ctx, map_variable, number)
+        attempt = StepAttempt(attempt_number=number).start()
+
+        def attempt_here():  # in the forked process: the outcome and the secrets it handed out come back
+            return node.execute(ctx, map_variable, number), ctx.secret_registry.values
+
+        try:
+            outcome, handed_out = processes.run_with_limit(attempt_here, limit)
+        except (processes.TimedOutError, processes.VanishedError) as exc:
+            return node.stopped(ctx, map_variable, attempt.finish(FAIL, str(exc)))
+        ctx.secret_registry.values |= handed_out  # this process scrubs them from what it records next
+        return outcome
 
     def execute_branches(self, ctx, step, branches) -> None:
         if not self.enable_parallel or _in_worker or len(branches) < 2:
@@ -48,10 +108,10 @@ class LocalExecutor(BasePipelineExecutor):
                            "after another", ctx.run_log_store.service_name)
             return super().execute_branches(ctx, step, branches)
         workers = min(len(branches), self.max_processes or os.cpu_count() or 2)
-        _job.update(executor=self, ctx=ctx, branches=branches)
+        _job.update(executor=self, ctx=ctx, branches=branches, parent=os.getpid())
         outcomes: list = [None] * len(branches)
         try:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+            with _Workers(workers, mp_context=multiprocessing.get_context("fork"),
                                      initializer=_become_worker) as pool:
                 futures = {pool.submit(_run_branch, i): i for i in range(len(branches))}
                 for future in as_completed(futures):  # as each ends: the progress display counts it
@@ -66,25 +126,56 @@ class LocalExecutor(BasePipelineExecutor):
                 _raise(outcome)
 
 
+class _Workers(ProcessPoolExecutor):
+    """Branch workers that stop at once when the run is interrupted (or fails): each records the step it
+    runs as interrupted and ends; one that does not within a few seconds is killed."""
+
+    def __exit__(self, kind, exc, tb):
+        if exc is not None:
+            workers = list((getattr(self, "_processes", None) or {}).values())
+            for worker in workers:
+                if worker.is_alive():
+                    os.kill(worker.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 3.0
+            for worker in workers:
+                worker.join(max(0.0, deadline - time.monotonic()))
+                if worker.is_alive():
+                    worker.kill()
+                    worker.join(1.0)
+            self.shutdown(wait=False, cancel_futures=True)
+        return super().__exit__(kind, exc, tb)
+
+
 def _become_worker() -> None:
     global _in_worker
     _in_worker = True
+    processes.die_with_parent(_job["parent"])  # a run killed with SIGKILL leaves no worker behind
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupted)
+
+
+def _interrupted(signum, frame) -> None:
+    if _busy:  # the steps it runs are recorded FAIL, interrupted (_run_branch ends the worker then)
+        raise processes.Interrupted(signum)
+    os._exit(128 + signum)
 
 
 def _run_branch(index: int):
     """In a worker: run one branch; its status, or what went wrong, comes back as plain data (exceptions may
     not pickle)."""
+    global _busy
+    _busy = True
     try:
         return ("done", _job["executor"].execute_branch(_job["ctx"], _job["branches"][index]))
-    except RunnableError as exc:
-        return ("user", exc.message, exc.file, exc.line, exc.step, exc.field)
+    except KeyboardInterrupt as exc:  # recorded: the worker ends, as the run does
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(getattr(exc, "exit_code", 130))
     except BaseException as exc:  # noqa: BLE001 - reported by the parent like any internal error
-        return ("internal", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        return processes.failure(exc)
+    finally:
+        _busy = False
 
 
 def _raise(outcome) -> None:
-    if outcome[0] == "user":
-        _, message, file, line, step, field = outcome
-        raise RunnableError(message, file=file, line=line, step=step, field=field)
-    logger.debug("a branch process failed:\n%s", outcome[2])
-    raise RuntimeError(f"a branch process failed: {outcome[1]}")
+    processes.raise_failure(outcome, "a branch process")

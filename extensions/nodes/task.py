@@ -130,6 +130,11 @@ class TaskNode(BaseNode):
         outcome.data_catalog += self._keep_log(ctx, internal, attempt_number, log.getvalue())
         return outcome
 
+    def stopped(self, ctx, map_variable, attempt) -> Outcome:
+        internal = self.internal_name(map_variable)
+        text = f"[runnable] attempt {attempt.attempt_number}: {attempt.message}; its processes were ended\n"
+        return Outcome(attempt, data_catalog=self._keep_log(ctx, internal, attempt.attempt_number, text))
+
     def _keep_log(self, ctx, internal: str, attempt_number: int, text: str) -> list[DataCatalog]:
         """The command's output, kept in the catalog as the step's execution log (secrets scrubbed)."""
         slug = names.log_name(internal)

@@ -20,6 +20,7 @@ from typing import Literal
 
 from runnable.errors import ExecutionError
 from runnable.parameters import as_env, from_env
+from runnable.processes import task_process
 from runnable.tasks import BaseTaskType, TaskResult
 
 
@@ -97,14 +98,15 @@ class ShellTaskType(BaseTaskType):
             env.update(_parameters_env(inputs.json_values, tmp, log))
             exported = os.path.join(tmp, "env")
             script = f"trap 'env -0 > \"{exported}\"' EXIT\n{self.command}\n"
-            proc = subprocess.Popen([shell, "-c", script], cwd=ctx.project_dir, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, errors="replace")
-            assert proc.stdout is not None
-            for line in proc.stdout:
-                line = ctx.secret_registry.scrub(line)
-                log.write(line)
-                sys.stdout.write(line)
-            code = proc.wait()
+            # its own process group, ended with the task (what the script left running too) or with the run
+            with task_process([shell, "-c", script], cwd=ctx.project_dir, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, errors="replace") as proc:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    line = ctx.secret_registry.scrub(line)
+                    log.write(line)
+                    sys.stdout.write(line)
+                code = proc.wait()
             if code != 0:
                 raise ExecutionError(f"the script exited with status {code}")
             values = {}
