@@ -366,6 +366,27 @@ def progress_cost(report: Report, root: Path, ours: Side, n: int, repeats: int) 
         report.add(f"progress {mode}: CPU ratio on / --quiet", "ratio", cpu[mode] / cpu["--quiet"])
 
 
+def preflight_cost(report: Report, root: Path, ours: Side, n: int, repeats: int) -> None:
+    """What the pre-flight checks (runnable/preflight.py) cost a run of n sequential python steps of one function:
+    their CPU time, measured inside a process that loads the pipeline and checks it, against the CPU time of the
+    whole run of the same pipeline (which makes the same checks before its first step)."""
+    folder = fresh(root, f"preflight-{n}")
+    path, _ = workloads.write(folder, "pipeline", workloads.sequential(n, "python"))
+    code = ("import sys, time; from runnable.graph import load_pipeline; from runnable.preflight import check; "
+            "graph = load_pipeline(sys.argv[1]); t = time.process_time(); check(graph, {}); "
+            "print(time.process_time() - t)")
+    checks, runs = [], []
+    for i in range(repeats):
+        proc = subprocess.run([ours.python, "-c", code, path.name], cwd=folder, env=ours.env(folder),
+                              capture_output=True, text=True, check=True)
+        checks.append(float(proc.stdout.split()[-1]))
+        runs.append(with_cpu(lambda: ours.run(["execute", "-f", path.name, "--run-id", f"r{i}", "--quiet"],
+                                              folder))[1])
+    report.add(f"pre-flight checks, sequential python x{n}: CPU", "s", statistics.median(checks))
+    report.add(f"sequential python x{n}, whole run: CPU", "s", statistics.median(runs))
+    report.add(f"pre-flight: share of a {n}-step run's CPU", "ratio", statistics.median(checks) / statistics.median(runs))
+
+
 def parallel_speedup(report: Report, root: Path, ours: Side, items: int, seconds: float) -> None:
     times = {}
     for mode, config in (("sequential", {}), ("parallel", {"pipeline-executor": {
@@ -443,6 +464,11 @@ def evaluate(report: Report) -> None:
         if r:
             check(f"progress display ({mode}) costs under 5% of a 10,000-step run", r.ours < 1.05,
                   f"+{(r.ours - 1) * 100:.1f}%")
+    share = next((f for f in report.figures if f.workload.startswith("pre-flight: share of a")), None)
+    if share:
+        steps = share.workload.split("share of a ")[1].split("-step")[0]
+        check(f"pre-flight checks cost under 5% of a {steps}-step run (CPU)", share.ours < 0.05,
+              f"{share.ours * 100:.1f}%")
     p = fig("local parallel speed-up")
     if p:
         check("enable_parallel speeds up sleeping branches", p.ours > 1.5, f"{p.ours:.2f}x")
@@ -515,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
         views(report, root, ours, 100 if quick else 1000, 1000 if quick else 10000, 3)
         print("progress display", flush=True)
         progress_cost(report, root, ours, 100 if quick else 10000, 1 if quick else 3)
+        print("pre-flight checks", flush=True)
+        preflight_cost(report, root, ours, 100 if quick else 10000, 1 if quick else 3)
         print("local parallel execution", flush=True)
         parallel_speedup(report, root, ours, 4 if quick else 8, 0.3 if quick else 1.0)
     finally:
