@@ -1,12 +1,14 @@
 """docs/architecture.md names real code: every module, function, folder, command and entry-point group it
-names exists, the files its pictures name exist, and what it says of the Argo pods' commands and of the
-workflow's arguments is what the argo executor writes.
+names exists, the files its pictures name exist, each picture (an SVG drawn from a mermaid file by
+docs/pictures/render.py) shows what its mermaid file says, and what the page says of the Argo pods'
+commands and of the workflow's arguments is what the argo executor writes.
 
-test_docs_blocks.py leaves architecture.md's blocks (mermaid pictures) to this test.
+test_docs_blocks.py leaves architecture.md's blocks (it has none) to this test.
 """
 
 from __future__ import annotations
 
+import html
 import importlib
 import re
 import shutil
@@ -25,6 +27,7 @@ _CODE = re.compile(r"^(?P<file>(?:runnable|extensions)/[\w/]*\w\.py)(?::(?P<name
 _FOLDER = re.compile(r"^(?:runnable|extensions)/(?:[\w]+/)*$")
 _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 _PICTURE_FILE = re.compile(r"\b((?:runnable|extensions)/[\w/]*?(?:\w\.py|/))(?=[\"<\s])")
+_PICTURE = re.compile(r"!\[[^\]]*\]\((pictures/[\w-]+)\.svg\)")
 
 
 def _prose() -> str:
@@ -73,12 +76,29 @@ def test_each_folder_named_exists():
     assert folders and all((REPO / f).is_dir() for f in folders), [f for f in folders if not (REPO / f).is_dir()]
 
 
+def _pictures() -> list[Path]:
+    return [PAGE.parent / f"{stem}.mmd" for stem in _PICTURE.findall(PAGE.read_text())]
+
+
 def test_each_file_a_picture_names_exists():
-    pictures = [body for lang, body in _FENCE.findall(PAGE.read_text())]
-    assert pictures and all(lang == "mermaid" for lang, _ in _FENCE.findall(PAGE.read_text()))
-    named = {f for body in pictures for f in _PICTURE_FILE.findall(body)}
+    assert not _FENCE.findall(PAGE.read_text())
+    sources = [p.read_text() for p in _pictures()]
+    assert len(sources) == 2
+    named = {f for text in sources for f in _PICTURE_FILE.findall(text)}
     assert len(named) > 15
     assert all((REPO / f).exists() for f in named), [f for f in named if not (REPO / f).exists()]
+
+
+def _labels(text: str, pattern: str) -> set[str]:
+    return {html.unescape(label.replace("<br/>", "\n")) for label in re.findall(pattern, text, re.S)}
+
+
+@pytest.mark.parametrize("source", _pictures(), ids=lambda p: p.name)
+def test_each_picture_shows_what_its_mermaid_file_says(source):
+    """Every label of the mermaid file is in the SVG, and nothing else: drawn again after each change."""
+    said = _labels(source.read_text(), r'"([^"]*)"')
+    shown = _labels(source.with_suffix(".svg").read_text(), r"<p>(.*?)</p>")
+    assert said == shown, f"draw {source.name} again (docs/pictures/render.py): {said ^ shown}"
 
 
 def test_each_command_and_entry_point_group_named_exists():
