@@ -15,8 +15,10 @@ from typing import ClassVar
 
 from runnable.errors import ConfigurationError, PipelineDefinitionError
 from runnable.executor import BasePipelineExecutor
+from runnable.nodes import BaseNode
+from runnable.overrides import named_override
 
-from .config import ArgoConfig, settings_for
+from .config import ArgoConfig, StepSettings, settings_for
 
 logger = logging.getLogger("runnable")
 
@@ -69,14 +71,36 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
                     f"replaced); give -p run_id=<new id> for a new run")
         return f"submit it with 'argo submit {out}'"
 
+    # a pod checks the override its step names as the manifest's writer did (the pipeline file it reads may
+    # not be the one transpiled): before running the step, or opening a parallel, map or dag step
+    def execute_single_node(self, ctx, node, map_variable, attempt=None) -> bool:
+        self.step_settings(ctx, node)
+        return super().execute_single_node(ctx, node, map_variable, attempt)
+
+    def fan_out_single(self, ctx, node, map_variable):
+        self.step_settings(ctx, node)
+        return super().fan_out_single(ctx, node, map_variable)
+
     def attempts_allowed(self, ctx, node) -> int:
         from .transpiler import Transpiler
 
         return Transpiler.attempts(node, self.step_settings(ctx, node))
 
-    def step_settings(self, ctx, node):
-        name = node.overrides.get("argo")
-        return settings_for(self, self.overrides.get(name) if name else None)
+    def step_settings(self, ctx, node: BaseNode) -> StepSettings:
+        """A step's settings: the configuration's, changed by the override the step names, which is checked
+        (defined; parallelism only on a step with branches, batch_size only on a map). The one place both the
+        manifest (Transpiler) and the pods (attempts_allowed) read them."""
+        override = named_override(node, self.service_name, self.overrides, ctx.pipeline_file)
+        if override is not None:
+            name = node.overrides[self.service_name]
+            if override.parallelism is not None and not node.is_composite:
+                raise PipelineDefinitionError(
+                    f"override '{name}' sets parallelism, which only applies to steps with branches (parallel, map, dag)",
+                    file=ctx.pipeline_file, step=node.name, field="overrides.argo")
+            if override.batch_size is not None and node.type != "map":
+                raise PipelineDefinitionError(f"override '{name}' sets batch_size, which only applies to map steps",
+                                              file=ctx.pipeline_file, step=node.name, field="overrides.argo")
+        return settings_for(self, override)
 
     # --- checks: everything a pod needs must be in the image or on a shared volume -------------------
     def _in_project(self, path: str | None, option: str, what: str) -> str:

@@ -50,7 +50,6 @@ from runnable.run_log import Parameter as RunParameter
 from runnable.errors import PipelineDefinitionError
 from runnable.graph import Graph
 from runnable.nodes import BaseNode
-from runnable.overrides import named_override
 
 from . import limits
 from . import spec as a
@@ -256,7 +255,7 @@ class Transpiler:
 
     def step_tasks(self, node: BaseNode, names: NameAllocator, first: str, depends: str | None,
                    in_branch: bool) -> list[a.DAGTask]:
-        settings = self.settings(node)
+        settings = self.config.step_settings(self.ctx, node)
         step_arg = a.Parameter(name="step", value=_static_name(node))
         mv = [a.Parameter(name="map_variable", value="{{inputs.parameters.map_variable}}")] if in_branch else []
         if not node.is_composite:
@@ -337,19 +336,6 @@ class Transpiler:
         return "runnable-join"
 
     # --- containers ------------------------------------------------------------------------------
-    def settings(self, node: BaseNode) -> StepSettings:
-        name = node.overrides.get("argo")
-        override = named_override(node, "argo", self.config.overrides, self.ctx.pipeline_file)
-        if override is not None:
-            if override.parallelism is not None and not node.is_composite:
-                raise PipelineDefinitionError(
-                    f"override '{name}' sets parallelism, which only applies to steps with branches (parallel, map, dag)",
-                    file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
-            if override.batch_size is not None and node.type != "map":
-                raise PipelineDefinitionError(f"override '{name}' sets batch_size, which only applies to map steps",
-                                              file=self.ctx.pipeline_file, step=node.name, field="overrides.argo")
-        return settings_for(self.config, override)
-
     def batched(self, node: BaseNode, settings: StepSettings) -> bool:
         """Whether a map step's iterations may run in batch pods: not with ``batch_size: 1``, nor when a step of
         its branch names its own argo override (a batch pod runs the whole branch with the map step's settings),

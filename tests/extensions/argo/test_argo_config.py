@@ -198,3 +198,35 @@ def test_sdk_and_yaml_give_the_same_manifest(project):
     assert proc.returncode == 0, proc.stderr
     sdk_text = (project / "argo-pipeline.yaml").read_text()
     assert sdk_text == yaml_text
+
+
+POD_CONFIG = """
+pipeline-executor:
+  type: argo
+  config:
+    image: example/image:1
+    overrides:
+      big-memory: {resources: {limits: {memory: 2Gi}}}
+      sequential: {parallelism: 1}
+run-log-store:
+  type: chunked-fs
+"""
+
+
+@pytest.mark.parametrize("override, must_contain", [
+    ("huge", "names no override of the argo configuration ('huge'); defined: big-memory, sequential"),
+    ("sequential", "override 'sequential' sets parallelism, which only applies to steps with branches"),
+])
+def test_a_pod_checks_the_override_its_step_names_as_the_manifest_does(project, override, must_contain):
+    """The pipeline a pod reads names an override the manifest's writer would refuse: the pod refuses it in
+    one line before running the step (it used to run it with the configuration's settings)."""
+    (project / "p.yaml").write_text("dag:\n  start_at: big\n  steps:\n    big:\n      type: task\n"
+                                    "      command_type: shell\n      command: touch ran\n"
+                                    f"      overrides: {{argo: {override}}}\n      next: success\n")
+    (project / "c.yaml").write_text(POD_CONFIG)
+    common = ["-f", "p.yaml", "-c", "c.yaml"]
+    assert run_cli(["start-run", "r1", *common], project).returncode == 0
+    result = run_cli(["execute-single-node", "r1", "big", *common], project)
+    assert result.returncode == 2 and len(result.error_lines) == 1, result.stderr
+    assert "step 'big'" in result.stderr and "overrides.argo" in result.stderr and must_contain in result.stderr
+    assert not (project / "ran").exists()
