@@ -3,7 +3,6 @@ known before a step runs, each in one line naming file, line, step and field; no
 
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
 
@@ -141,6 +140,13 @@ def project(tmp_path: Path) -> Path:
 def write(project: Path, text: str, name: str = "pipeline.yaml") -> str:
     (project / name).write_text(textwrap.dedent(text).lstrip("\n"))
     return name
+
+
+def shell_step(project: Path, command: str) -> None:
+    """A pipeline of one shell step 't' running ``command`` (written as a block: line 7 is its first line)."""
+    block = "".join(f"        {line}\n" for line in command.splitlines())
+    write(project, f"dag:\n  start_at: t\n  steps:\n    t:\n      type: task\n      command_type: shell\n"
+                   f"      command: |\n{block}      next: success\n")
 
 
 def problems(result) -> list[str]:
@@ -326,27 +332,23 @@ def test_iterate_on_a_return_declared_as_another_type(project):
     "echo one\n./missing.sh", "bash ../outside.sh",
 ])
 def test_shell_commands_that_do_not_plainly_name_a_project_script_are_left_alone(project, command):
-    block = "".join(f"        {line}\n" for line in command.splitlines())
-    write(project, f"dag:\n  start_at: t\n  steps:\n    t:\n      type: task\n      command_type: shell\n"
-                   f"      command: |\n{block}      next: success\n")
+    shell_step(project, command)
     result = run_cli(["validate", "-f", "pipeline.yaml"], project)
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("command, message", [
-    ("./run.sh", "script './run.sh' does not exist"),
-    ("scripts/train.py --epochs 3", "script 'scripts/train.py' does not exist"),
-    ("python3 train.py", "script 'train.py' does not exist"),
-    ("FOO=1 bash scripts/go.sh", "script 'scripts/go.sh' does not exist"),
+@pytest.mark.parametrize("command, script", [
+    ("./run.sh", "./run.sh"), ("scripts/train.py --epochs 3", "scripts/train.py"), ("python3 train.py", "train.py"),
+    ("FOO=1 bash scripts/go.sh", "scripts/go.sh"),
 ])
-def test_a_missing_script_is_found(project, command, message):
-    write(project, f"dag:\n  start_at: t\n  steps:\n    t:\n      type: task\n      command_type: shell\n"
-                   f"      command: {command}\n      next: success\n")
+def test_a_missing_script_is_found(project, command, script):
+    shell_step(project, command)
     assert problems(run_cli(["validate", "-f", "pipeline.yaml"], project)) == [
-        f"pipeline.yaml:7: step 't': field 'command': {message}"]
-    (project / Path(message.split("'")[1])).parent.mkdir(parents=True, exist_ok=True)
-    (project / Path(message.split("'")[1])).write_text("echo hi\n")
-    os.chmod(project / Path(message.split("'")[1]), 0o755)
+        f"pipeline.yaml:7: step 't': field 'command': script '{script}' does not exist"]
+    path = project / script
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("echo hi\n")
+    path.chmod(0o755)
     assert run_cli(["validate", "-f", "pipeline.yaml"], project).returncode == 0
 
 
