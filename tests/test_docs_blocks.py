@@ -502,7 +502,11 @@ def test_the_pages_commands_run(page, tmp_path):
 
 # the files a page's transcript names without showing them (the mistakes it demonstrates)
 _HELLO = "dag:\n  start_at: hello\n  steps:\n    hello:\n      type: task\n      command: examples.common.functions.hello\n"
-FIXTURES: dict[str, dict[str, str]] = {"pipelines.md": {
+FIXTURES: dict[str, dict[str, str]] = {"configuration.md": {
+    "bad/c1.yaml": "executor:\n  type: local\n  config: {foo: 1}\n",
+    "bad/c2.yaml": "run_log_store:\n  type: file-system\n  config:\n    log_folder: $where\n",
+    "bad/c3.yaml": "catalog:\n  type: s3\n",
+}, "pipelines.md": {
     "bad/next.yaml": _HELLO + "      next: goodbye\n",
     "bad/key.yaml": _HELLO + "      nxt: success\n",
     "bad/type.yaml": "dag:\n  start_at: a\n  steps:\n    a:\n      type: taks\n      next: success\n",
