@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from runnable.overrides import with_override
 from runnable.secrets import SECRET_NAME
 
+from .limits import AUTO_BATCH_ABOVE
+
 # Kubernetes quantities: 250m, 1Gi, 0.5, 1e3 ... (k8s.io/apimachinery resource.Quantity)
 _QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[munkMGTPE])?$")
 _DURATION = re.compile(r"^\d+$|^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
@@ -252,8 +254,8 @@ class StepSettings(_Strict):
     # iteration's step; none is automatic (batches once the map has more than limits.AUTO_BATCH_ABOVE iterations)
     batch_size: int | None = Field(None, ge=1, description=(
         "Map steps: iterations run by one pod, one after another (each still its own branch in the run log). "
-        "1: a pod per step of each iteration. Unset: automatic, batches once a map has more than 500 iterations, "
-        "so that it never needs more than 500 iteration pods."))
+        f"1: a pod per step of each iteration. Unset: automatic, batches once a map has more than {AUTO_BATCH_ABOVE} "
+        f"iterations, so that it never needs more than {AUTO_BATCH_ABOVE} iteration pods."))
     security_context: dict[str, Any] | None = None            # template securityContext (PodSecurityContext)
     container_security_context: dict[str, Any] | None = None  # container securityContext (SecurityContext)
     affinity: dict[str, Any] | None = None                    # template affinity
