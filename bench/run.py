@@ -340,7 +340,7 @@ def with_cpu(measure) -> tuple[float, float]:
 
 def progress_cost(report: Report, root: Path, ours: Side, n: int, repeats: int) -> None:
     """What showing progress costs: n sequential python steps with --quiet, piped (plain lines) and on a terminal
-    (coloured lines and the status line); the three alternate, so the machine's load weighs on each alike.
+    (coloured lines and the status line), in turns, so the machine's load weighs on each alike.
     The cost is read from the command's CPU time (user + system), which a shared machine's load moves far less
     than its wall time; the wall times are reported too."""
     folder = fresh(root, f"progress-{n}")
@@ -353,9 +353,11 @@ def progress_cost(report: Report, root: Path, ours: Side, n: int, repeats: int) 
                                           folder, ours.env(folder)),
     }
     times: dict[str, list[tuple[float, float]]] = {mode: [] for mode in modes}
+    order = list(modes)
     for _ in range(repeats):
-        for mode, measure in modes.items():
-            times[mode].append(with_cpu(measure))
+        for mode in order:
+            times[mode].append(with_cpu(modes[mode]))
+        order = order[1:] + order[:1]  # each mode in each place in turn: a load that drifts weighs on all
     wall = {mode: statistics.median(t[0] for t in runs_) for mode, runs_ in times.items()}
     cpu = {mode: statistics.median(t[1] for t in runs_) for mode, runs_ in times.items()}
     for mode in modes:
