@@ -106,22 +106,18 @@ def substitute(value: Any, *, file: str | None, where: str = "") -> Any:
 def load_configuration(path: str | None) -> RunnableConfig:
     """Read the configuration file (or the defaults) into a :class:`RunnableConfig`."""
     from .diagnostics import from_validation_error
-    from .yamlio import load, locate
+    from .yamlio import load_mapping, locate
 
     from_env = not path and bool(os.environ.get(CONFIG_FILE_ENV))
     path = path or os.environ.get(CONFIG_FILE_ENV) or None
     raw: Any = {}
     if path:
         try:
-            raw = load(path, error=ConfigurationError)
+            raw = load_mapping(path, error=ConfigurationError, of="services")
         except ConfigurationError as exc:  # say where the name came from: no -c was given
             if from_env:
                 exc.message += f" (named by the environment variable {CONFIG_FILE_ENV})"
             raise
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise ConfigurationError("must be a mapping of services", file=path)
     services: dict[str, Any] = {}
     written: dict[str, list[str]] = {}
     for key, value in raw.items():

@@ -67,15 +67,11 @@ def parse_returns(value: Any) -> list[Any]:
 
 def initial_parameters(path: str | None) -> dict[str, Parameter]:
     """The parameters file (a YAML mapping) overlaid with ``RUNNABLE_PRM_<name>=<json>`` variables."""
-    from .yamlio import load, locate
+    from .yamlio import load_mapping, locate
 
     params: dict[str, Parameter] = {}
     if path:
-        data = load(path, error=ParameterError)
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise ParameterError("must be a mapping of parameter names to values", file=path)
+        data = load_mapping(path, error=ParameterError, of="parameter names to values")
         for name, value in data.items():
             if not isinstance(name, str) or not name.isidentifier():
                 raise ParameterError("parameter names must be identifiers (letters, digits, '_')", file=path,

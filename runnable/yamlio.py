@@ -52,6 +52,16 @@ def load(path: str | Path, *, error: type[RunnableError] = RunnableError) -> Any
     return data
 
 
+def load_mapping(path: str | Path, *, error: type[RunnableError], of: str) -> dict:
+    """A YAML file that holds a mapping (``of`` what, for the message); an empty file is an empty mapping."""
+    data = load(path, error=error)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise error(f"must be a mapping of {of}", file=str(path))
+    return data
+
+
 # Limits on what a YAML file may expand to (docs/errors.md): aliases (*name) repeat what their anchor holds,
 # so a few hundred bytes can stand for billions of values; no pipeline, configuration or parameter file
 # needs that many repeats or that deep a nesting.
