@@ -311,10 +311,10 @@ def on_a_terminal(command: list[str], folder: Path, env: dict[str, str]) -> floa
 
     start = time.perf_counter()
     pid, fd = pty.fork()
-    if pid == 0:  # the child: the terminal is its console
+    if pid == 0:  # the child: the terminal is its console, its size set before anything runs
+        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
         os.chdir(folder)
         os.execve(command[0], command, env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
     while True:
         try:
             if not os.read(fd, 1 << 16):

@@ -150,10 +150,10 @@ def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNABLE_", "NO_COLOR", "FORCE_COLOR"))}
     env.update(PYTHONPATH=str(cwd), TERM="xterm-256color")
     pid, fd = pty.fork()
-    if pid == 0:
+    if pid == 0:  # the child: its size set before anything runs
+        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
         os.chdir(cwd)
         os.execve(sys.executable, [*RUNNABLE, *args], env)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     chunks = []
     while True:
         try:
