@@ -17,8 +17,8 @@ How a block is treated (decided by its language, its first line and an HTML comm
 * ``sh`` blocks: each command runs, in the page's order, in one bash session in a temporary project (a copy
   of examples/, or an empty folder for getting-started.md) holding the page's files; it must exit 0, or 1
   when its comment says ``# FAIL``. ``$ command`` lines (in ``sh`` or ``text`` blocks) are a transcript: the
-  lines after one are what it prints (run ids and times aside; ``...`` for lines left out), and a printed ``error:`` means exit 2, a
-  ``run ...: FAIL`` exit 1.
+  lines after one are what it prints (run ids and times aside; ``...`` for lines left out), and a printed
+  ``error:`` means exit 2, a ``run ...: FAIL`` exit 1.
 * ``python`` blocks run in that session (as a script in the project); ``toml`` blocks with a ``runnable.*``
   entry-point group are installed into the project (a ``.dist-info`` on its PYTHONPATH), as ``pip install`` would.
 * ``text`` blocks: ``runnable ...`` usage lines name only options the command has; ``error: ...`` lines are
@@ -431,8 +431,9 @@ def _session(page: str) -> tuple[str, list[Command]]:
             add(Command(b.where, b.marker.removeprefix("output of:").strip(), prints=b.body.splitlines()))
         elif k == "manifest":
             pipeline = b.marker.removeprefix("manifest of:").strip()
-            add(Command(b.where, f"RUNNABLE_VAR_argo_docker_image={IMAGE} runnable execute -f {pipeline} "
-                                 f"-c examples/configs/argo-config.yaml && cp argo-pipeline.yaml .doc/manifest-{b.line}.yaml"))
+            write = f"runnable execute -f {pipeline} -c examples/configs/argo-config.yaml"
+            add(Command(b.where, f"RUNNABLE_VAR_argo_docker_image={IMAGE} {write} "
+                                 f"&& cp argo-pipeline.yaml .doc/manifest-{b.line}.yaml"))
     return "\n".join(script) + "\n", commands
 
 
@@ -506,25 +507,69 @@ def test_the_pages_commands_run(page, tmp_path):
     assert not failures, "\n\n".join(failures)
 
 
-# the files a page's transcript names without showing them (the mistakes it demonstrates)
-_HELLO = "dag:\n  start_at: hello\n  steps:\n    hello:\n      type: task\n      command: examples.common.functions.hello\n"
-FIXTURES: dict[str, dict[str, str]] = {"configuration.md": {
-    "bad/c1.yaml": "executor:\n  type: local\n  config: {foo: 1}\n",
-    "bad/c2.yaml": "run_log_store:\n  type: file-system\n  config:\n    log_folder: $where\n",
-    "bad/c3.yaml": "catalog:\n  type: s3\n",
-}, "pipelines.md": {
-    "bad/next.yaml": _HELLO + "      next: goodbye\n",
-    "bad/key.yaml": _HELLO + "      nxt: success\n",
-    "bad/type.yaml": "dag:\n  start_at: a\n  steps:\n    a:\n      type: taks\n      next: success\n",
-    "bad/cycle.yaml": "dag:\n  start_at: a\n  steps:\n    a:\n      type: stub\n      next: b\n    b:\n      type: stub\n"
-                      "      next: a\n",
-    "bad/unreach.yaml": "dag:\n  start_at: a\n  steps:\n    a:\n      type: stub\n      next: success\n"
-                        "    lonely:\n      type: stub\n      next: success\n",
-    "bad/maplist.yaml": "dag:\n  start_at: make\n  steps:\n    make:\n      type: task\n      command_type: shell\n"
-                        "      command: export items=abc\n      returns: [items]\n      next: m\n    m:\n"
-                        "      type: map\n      iterate_on: items\n      iterate_as: x\n      next: success\n"
-                        "      branch:\n        start_at: s\n        steps:\n          s: {type: stub, next: success}\n",
-}}
+# the files a page's transcript names without showing them (the mistakes it demonstrates; line numbers count)
+_HELLO = """\
+dag:
+  start_at: hello
+  steps:
+    hello:
+      type: task
+      command: examples.common.functions.hello
+"""
+FIXTURES: dict[str, dict[str, str]] = {
+    "configuration.md": {
+        "bad/c1.yaml": "executor:\n  type: local\n  config: {foo: 1}\n",
+        "bad/c2.yaml": "run_log_store:\n  type: file-system\n  config:\n    log_folder: $where\n",
+        "bad/c3.yaml": "catalog:\n  type: s3\n",
+    },
+    "pipelines.md": {
+        "bad/next.yaml": _HELLO + "      next: goodbye\n",
+        "bad/key.yaml": _HELLO + "      nxt: success\n",
+        "bad/type.yaml": "dag:\n  start_at: a\n  steps:\n    a:\n      type: taks\n      next: success\n",
+        "bad/cycle.yaml": """\
+dag:
+  start_at: a
+  steps:
+    a:
+      type: stub
+      next: b
+    b:
+      type: stub
+      next: a
+""",
+        "bad/unreach.yaml": """\
+dag:
+  start_at: a
+  steps:
+    a:
+      type: stub
+      next: success
+    lonely:
+      type: stub
+      next: success
+""",
+        "bad/maplist.yaml": """\
+dag:
+  start_at: make
+  steps:
+    make:
+      type: task
+      command_type: shell
+      command: export items=abc
+      returns: [items]
+      next: m
+    m:
+      type: map
+      iterate_on: items
+      iterate_as: x
+      next: success
+      branch:
+        start_at: s
+        steps:
+          s: {type: stub, next: success}
+""",
+    },
+}
 
 
 # --- the site ----------------------------------------------------------------------------------------------
