@@ -151,7 +151,7 @@ class Progress(RunObserver):
         self.paint = {key: self._painter(style, colours) for key, style in STYLES.items()}
         self.tally: _NoTally = _NoTally()  # counts once a run starts here
         self.started = time.monotonic()
-        self.opened: dict[str, float] = {}  # composite steps open in this process: when
+        self.opened: dict[str, float] = {}  # steps started in this process: when
         self.fans: dict[str, list[int]] = {}  # composite step -> [done, failed, branches]
         self.running = ""
         self.rows = 0  # the terminal's height while the status line is shown
@@ -183,7 +183,6 @@ class Progress(RunObserver):
 
     def _line(self, text: str, flush: bool = True) -> None:
         self._write(text + "\n", flush)
-
 
     # --- the terminal's status line ----------------------------------------------------------------------
     def _open_status(self) -> None:
