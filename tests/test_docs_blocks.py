@@ -244,11 +244,18 @@ def _loads_as(b: Block) -> str | None:
 LOADED = [b for b in ALL if _loads_as(b)]
 
 
+@pytest.fixture(scope="module")
+def examples_copy(tmp_path_factory) -> Path:
+    """A folder holding a copy of examples/ (the files a block's nested pipeline may name)."""
+    folder = tmp_path_factory.mktemp("loaded")
+    shutil.copytree(REPO / "examples", folder / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    return folder
+
+
 @pytest.mark.parametrize("b", LOADED, ids=[b.where for b in LOADED])
-def test_a_pipeline_or_configuration_block_loads(b, tmp_path, monkeypatch):
+def test_a_pipeline_or_configuration_block_loads(b, examples_copy, monkeypatch):
     monkeypatch.setenv("RUNNABLE_VAR_argo_docker_image", IMAGE)
-    shutil.copytree(REPO / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__"))
-    path = tmp_path / "block.yaml"
+    path = examples_copy / f"block-{b.page}-{b.line}.yaml"
     body = b.body
     if _loads_as(b) == "argo-fields":  # settings of the argo executor: under its section, beside an image
         body = "pipeline-executor:\n  type: argo\n  config:\n    image: " + IMAGE + "\n" + \
