@@ -34,6 +34,7 @@ import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -131,19 +132,26 @@ class _Workers(ProcessPoolExecutor):
     runs as interrupted and ends; one that does not within a few seconds is killed."""
 
     def __exit__(self, kind, exc, tb):
-        if exc is not None:
-            workers = list((getattr(self, "_processes", None) or {}).values())
-            for worker in workers:
-                if worker.is_alive():
-                    os.kill(worker.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 3.0
-            for worker in workers:
-                worker.join(max(0.0, deadline - time.monotonic()))
-                if worker.is_alive():
-                    worker.kill()
-                    worker.join(1.0)
-            self.shutdown(wait=False, cancel_futures=True)
-        return super().__exit__(kind, exc, tb)
+        if exc is None:
+            return super().__exit__(kind, exc, tb)
+        workers = list((getattr(self, "_processes", None) or {}).values())
+        for worker in workers:
+            if worker.is_alive():
+                os.kill(worker.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 3.0
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+            if worker.is_alive():
+                worker.kill()
+                worker.join(1.0)
+        self.shutdown(wait=False, cancel_futures=True)
+        super().__exit__(kind, exc, tb)
+        # Ctrl-C reaches the workers too: one may end (recorded, exit 128 + the signal) before this process
+        # sees its own KeyboardInterrupt, and the pool reports it broken; the run was interrupted all the same
+        interrupted = [w.exitcode - 128 for w in workers if w.exitcode in (128 + signal.SIGINT, 128 + signal.SIGTERM)]
+        if isinstance(exc, BrokenProcessPool) and interrupted:
+            raise processes.Interrupted(interrupted[0]) from None
+        return False
 
 
 def _become_worker() -> None:

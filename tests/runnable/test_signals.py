@@ -113,20 +113,26 @@ def start(project: Path, pipeline: str, config: str | None, run_id: str, mark: s
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RUNNABLE_PRM_", "RUNNABLE_VAR_"))}
     env.pop("RUNNABLE_CONFIGURATION_FILE", None)
     env.update(PYTHONPATH=str(project), RUNNABLE_TEST_MARK=mark)
-    # output to files: a process left holding a pipe would not keep this test waiting
+    # output to files: a process left holding a pipe would not keep this test waiting; a session of its own,
+    # as a terminal's job has, so that a signal can go to its whole process group as Ctrl-C's does
     return subprocess.Popen(args, cwd=project, env=env, stdout=open(project / "out.txt", "w"),
-                            stderr=open(project / "err.txt", "w"))
+                            stderr=open(project / "err.txt", "w"), start_new_session=True)
 
 
-def stopped(project: Path, pipeline: str, config: str | None, signum: int, sleeping: int) -> tuple[int, str]:
-    """Start the run, wait until ``sleeping`` sleeps run, send ``signum`` to runnable alone; then no
-    process of the run may be left 5 s later. Returns the exit status and the run id."""
+def stopped(project: Path, pipeline: str, config: str | None, signum: int, sleeping: int,
+            group: bool = False) -> tuple[int, str]:
+    """Start the run, wait until ``sleeping`` sleeps run, send ``signum`` to runnable alone (``group``: to
+    its process group, as Ctrl-C in a terminal does); then no process of the run may be left 5 s later.
+    Returns the exit status and the run id."""
     mark, run_id = uuid.uuid4().hex, "stopped"
     proc = start(project, pipeline, config, run_id, mark)
     try:
         running = wait_for(lambda: len(sleepers(mark)) >= sleeping, 60)
         assert running, (marked(mark), (project / "err.txt").read_text())
-        os.kill(proc.pid, signum)
+        if group:
+            os.killpg(proc.pid, signum)
+        else:
+            os.kill(proc.pid, signum)
         code = proc.wait(30)
         left = wait_for(lambda: not marked(mark), 5.0)
         assert left, f"still running 5 s after {signal.Signals(signum).name}: {marked(mark)}"
@@ -146,11 +152,12 @@ def run_log(project: Path, run_id: str) -> dict:
     return json.loads(result.stdout)
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+@pytest.mark.parametrize("signum, code, group", [(signal.SIGTERM, 143, False), (signal.SIGINT, 130, False),
+                                                (signal.SIGINT, 130, True)], ids=["SIGTERM", "SIGINT", "Ctrl-C"])
 @pytest.mark.parametrize("kind", ["parallel", "shell"])
-def test_an_interrupted_run_ends_its_processes_and_records_interrupted(tmp_path, kind, signum, code):
+def test_an_interrupted_run_ends_its_processes_and_records_interrupted(tmp_path, kind, signum, code, group):
     pipeline, config, sleeping = (PARALLEL, PARALLEL_CONFIG, 3) if kind == "parallel" else (SHELL, None, 2)
-    exit_code, run_id = stopped(tmp_path, pipeline, config, signum, sleeping)
+    exit_code, run_id = stopped(tmp_path, pipeline, config, signum, sleeping, group)
     assert exit_code == code
     assert (tmp_path / "err.txt").read_text().strip().splitlines()[-1] == "interrupted"
     recorded_run = json.loads((tmp_path / ".run_log_store" / f"{run_id}.json").read_text())  # gathered at its end
