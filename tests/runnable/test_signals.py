@@ -183,10 +183,16 @@ def test_a_killed_run_leaves_nothing_running_and_is_retried(tmp_path, kind):
     assert run_log(tmp_path, "again")["status"] == "SUCCESS"
 
 
-def test_a_script_s_leftover_background_process_ends_with_its_step(tmp_path):
-    """A shell task's process group ends with the task: a background child it left does not outlive it."""
+@pytest.mark.parametrize("kind", ["shell", "python"])
+def test_a_task_s_leftover_background_process_ends_with_the_run(tmp_path, kind):
+    """A shell task's process group ends with the task; what a python task left running ends with the run."""
     mark = uuid.uuid4().hex
-    (tmp_path / "pipeline.yaml").write_text(SHELL.replace(BLOCKING_SCRIPT, "sleep 35 > /dev/null 2>&1 &"))
+    if kind == "shell":
+        pipeline = SHELL.replace(BLOCKING_SCRIPT, "sleep 35 > /dev/null 2>&1 &")
+    else:
+        pipeline = SHELL.replace("      command_type: shell\n", "").replace(f'"{BLOCKING_SCRIPT}"', "tasks.leaves")
+    (tmp_path / "pipeline.yaml").write_text(pipeline)
+    (tmp_path / "tasks.py").write_text(TASKS + "\n\ndef leaves():\n    subprocess.Popen(['sleep', '36'])\n")
     result = run_cli(["execute", "-f", "pipeline.yaml"], tmp_path, env={"RUNNABLE_TEST_MARK": mark})
     assert result.returncode == 0, result.stderr
     assert wait_for(lambda: not marked(mark), 5.0), marked(mark)
