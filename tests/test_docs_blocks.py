@@ -13,7 +13,8 @@ How a block is treated (decided by its language, its first line and an HTML comm
 * ``yaml`` blocks: a whole pipeline is loaded by the pipeline loader, a whole configuration by the
   configuration loader (both in this process: the code the CLI runs), settings of the argo executor under
   its section, steps each in a pipeline of its own (their routes lead to stubs); ``<!-- manifest of: PIPELINE -->``: a
-  part of the Argo manifest written for PIPELINE with examples/configs/argo-config.yaml.
+  part of the Argo manifest written for PIPELINE with examples/configs/argo-config.yaml; ``<!-- excerpt of:
+  FILE -->``: a part of the project's FILE once the page's commands ran.
 * ``sh`` blocks: each command runs, in the page's order, in one bash session in a temporary project (a copy
   of examples/, or an empty folder for getting-started.md) holding the page's files; it must exit 0, or 1
   when its comment says ``# FAIL``. ``$ command`` lines (in ``sh`` or ``text`` blocks) are a transcript: the
@@ -130,6 +131,8 @@ def kind(b: Block) -> str:
         return "output"
     if b.marker.startswith("manifest of:"):
         return "manifest"
+    if b.marker.startswith("excerpt of:"):
+        return "excerpt-of"
     if b.name:
         return "excerpt" if b.name in _TRACKED else "file"
     if b.lang in ("sh", "text", "") and _is_transcript(b):
@@ -478,7 +481,8 @@ def _normal(line: str) -> str:
     return re.sub(r"\d+(\.\d+)? ?s\b", "T", line)
 
 
-RUN_PAGES = sorted({b.page for b in ALL if kind(b) in ("commands", "transcript", "python", "output", "manifest")})
+RUN_PAGES = sorted({b.page for b in ALL if kind(b) in ("commands", "transcript", "python", "output", "manifest",
+                                                      "excerpt-of")})
 
 
 @pytest.mark.parametrize("page", RUN_PAGES)
@@ -507,10 +511,11 @@ def test_the_pages_commands_run(page, tmp_path):
         if missing:
             failures.append(f"{c.where}: {c.text} did not print:\n  " + "\n  ".join(missing) + f"\nit printed:\n{out}")
     for b in ALL:
-        if b.page == page and kind(b) == "manifest":
-            manifest = _yaml((project / ".doc" / f"manifest-{b.line}.yaml").read_text())
-            if not contains(manifest, _yaml(b.body)):
-                failures.append(f"{b.where}: not in the manifest of {b.marker}")
+        if b.page == page and kind(b) in ("manifest", "excerpt-of"):
+            written = project / (f".doc/manifest-{b.line}.yaml" if kind(b) == "manifest"
+                                 else b.marker.removeprefix("excerpt of:").strip())
+            if not contains(_yaml(written.read_text()), _yaml(b.body)):
+                failures.append(f"{b.where}: not in {b.marker}")
     assert not failures, "\n\n".join(failures)
 
 
