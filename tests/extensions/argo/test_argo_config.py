@@ -151,7 +151,7 @@ def test_stores_must_be_shared_by_every_pod(project, store, must_contain):
 def test_unknown_override_names_the_step(project):
     (project / "p.yaml").write_text(OVERRIDES.replace("big-memory", "huge"))
     result = run_cli(["execute", "-f", "p.yaml", "-c", "examples/configs/argo-config.yaml"], project,
-                     {"RUNNABLE_VAR_argo_docker_image": IMAGE})
+                     {"RUNNABLE_VAR_argo_docker_image": IMAGE, "RUNNABLE_PRM_items": "[1, 2]"})
     assert result.returncode == 2 and len(result.error_lines) == 1
     assert "step 'big'" in result.stderr and "overrides.argo" in result.stderr and "big-memory" in result.stderr
 
@@ -159,7 +159,7 @@ def test_unknown_override_names_the_step(project):
 def test_parallelism_override_on_a_task_is_refused(project):
     (project / "p.yaml").write_text(OVERRIDES.replace("overrides: {argo: big-memory}", "overrides: {argo: sequential}"))
     result = run_cli(["execute", "-f", "p.yaml", "-c", "examples/configs/argo-config.yaml"], project,
-                     {"RUNNABLE_VAR_argo_docker_image": IMAGE})
+                     {"RUNNABLE_VAR_argo_docker_image": IMAGE, "RUNNABLE_PRM_items": "[1, 2]"})
     assert result.returncode == 2 and "only applies to steps with branches (parallel, map, dag)" in result.stderr
 
 
