@@ -299,15 +299,20 @@ class VanishedError(Exception):
     """The attempt's process ended without saying what it did (killed, or ``os._exit`` in the task)."""
 
 
-def run_with_limit(work: Callable[[], Any], seconds: float) -> Any:
-    """``work()`` in a forked process leading a process group of its own; what it returns (it must pickle).
+def run_with_limit(work: Callable[[], Any], seconds: float, grace: float = 2.0) -> tuple[Any, bool]:
+    """``work()`` in a forked process leading a process group of its own: what it returns (it must pickle),
+    and whether it ran past ``seconds``.
 
-    Past ``seconds`` the group (the work and every process it started) is killed and :class:`TimedOutError`
-    raised; :class:`VanishedError` if the process ends without a result. An exception ``work`` raises comes back
-    as :func:`raise_failure` raises it. Interrupted here, the group is killed too.
+    At ``seconds`` the processes ``work`` started get SIGTERM and :class:`TimedOutError` is raised inside
+    ``work`` (SIGALRM), so that it can still say what it did (a task's attempt records its output so far);
+    work that ends within ``grace`` after that returns what it says, with True. Work that does not (stuck where Python cannot raise, or swallowing the error)
+    is killed with its group and :class:`TimedOutError` raised here; :class:`VanishedError` if the process
+    ends without a result. An exception ``work`` raises comes back as :func:`raise_failure` raises it. The
+    group (the work and every process it started) is killed when this returns or raises, interrupted too.
     """
     import pickle
 
+    message = f"timed out after {seconds} s"
     read, write = os.pipe()
     parent = os.getpid()
     _prctl()
@@ -319,10 +324,30 @@ def run_with_limit(work: Callable[[], Any], seconds: float) -> Any:
             os.setpgid(0, 0)
             die_with_parent(parent)
             _state.leads_group = True
+            overran = []
+
+            def too_long(signum, frame):
+                overran.append(True)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                try:  # what the work started is asked to stop first (it may hold the output pipes open)
+                    os.killpg(0, signal.SIGTERM)
+                except OSError:
+                    pass
+                raise TimedOutError(message)
+
+            signal.signal(signal.SIGALRM, too_long)
             try:
-                payload = pickle.dumps(("ok", work()))
+                try:
+                    signal.setitimer(signal.ITIMER_REAL, seconds)
+                    value = work()
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                result: tuple = ("ok", (value, bool(overran)))
+            except TimedOutError:
+                result = ("timed out", None)
             except BaseException as exc:  # noqa: BLE001 - the parent raises it
-                payload = pickle.dumps(("failed", failure(exc)))
+                result = ("failed", failure(exc))
+            payload = pickle.dumps(result)
             view = memoryview(len(payload).to_bytes(8, "big") + payload)
             while view:
                 view = view[os.write(write, view):]
@@ -335,14 +360,14 @@ def run_with_limit(work: Callable[[], Any], seconds: float) -> Any:
     except OSError:
         pass
     received = bytearray()
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds + grace
     try:
         with task_group(pid):  # its end kills what the work left running
             # the result's length first: a process the work forked may hold the pipe open after it
             while len(received) < 8 or len(received) < 8 + int.from_bytes(received[:8], "big"):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimedOutError(f"timed out after {seconds} s")
+                    raise TimedOutError(message)
                 if select.select([read], [], [], left)[0]:
                     chunk = os.read(read, 1 << 16)
                     if not chunk:
@@ -353,6 +378,8 @@ def run_with_limit(work: Callable[[], Any], seconds: float) -> Any:
         os.close(read)
         _reap(pid, 5.0)
     kind, value = pickle.loads(received[8:])
+    if kind == "timed out":
+        raise TimedOutError(message)
     if kind == "failed":
         raise_failure(value)
     return value

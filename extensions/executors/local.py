@@ -16,8 +16,9 @@ after another there, so the number of processes stays bounded. The in-memory ``b
 be shared between processes: with it, branches run one after another.
 
 With a time limit, each attempt of a step that does work runs in a forked process leading a process
-group of its own; past the limit the group (the step and everything it started) is killed and the
-attempt recorded FAIL, "timed out after N s"; the step's ``max_attempts`` then apply. A step's override
+group of its own; at the limit the step is stopped (its execution log keeps its output so far), the group
+(the step and everything it started) is killed, and the attempt recorded FAIL, "timed out after N s"; the
+step's ``max_attempts`` then apply. A step's override
 (``overrides: {local: <name>}``) changes the limit for that step only, as an argo override does for its
 pod (:mod:`runnable.overrides`). Without a limit, steps run in this process as before.
 
@@ -95,10 +96,14 @@ class LocalExecutor(StepLimits, BasePipelineExecutor):
             return node.execute(ctx, map_variable, number), ctx.secret_registry.values
 
         try:
-            outcome, handed_out = processes.run_with_limit(attempt_here, limit)
-        except (processes.TimedOutError, processes.VanishedError) as exc:
+            (outcome, handed_out), overran = processes.run_with_limit(attempt_here, limit)
+        except (processes.TimedOutError, processes.VanishedError) as exc:  # it could not say what it did
             return node.stopped(ctx, map_variable, attempt.finish(FAIL, str(exc)))
         ctx.secret_registry.values |= handed_out  # this process scrubs them from what it records next
+        if overran:  # stopped at its limit, it recorded what it did (its output so far): failed, whatever it says
+            outcome.attempt.status, outcome.attempt.message = FAIL, f"timed out after {limit} s"
+            outcome.attempt.output_parameters = {}
+            outcome.metrics.clear()
         return outcome
 
     def execute_branches(self, ctx, step, branches) -> None:

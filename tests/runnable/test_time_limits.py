@@ -23,6 +23,7 @@ TASKS = """
 import subprocess, time
 
 def stuck():
+    print("started", flush=True)
     subprocess.Popen(["sleep", "41"])  # a child that would outlive the step
     time.sleep(60)
 
@@ -66,7 +67,7 @@ def run(tmp_path, steps: str, start_at: str, config_text: str, mark: str = ""):
 @pytest.mark.parametrize("kind", ["python", "shell"])
 def test_a_sleeping_step_is_ended_and_retried_under_its_limit(tmp_path, kind):
     mark = uuid.uuid4().hex
-    command = "tasks.stuck" if kind == "python" else "sleep 42 & sleep 60"
+    command = "tasks.stuck" if kind == "python" else "echo started; sleep 42 & sleep 60"
     steps = task("stuck", command, shell=kind == "shell", extra="      max_attempts: 2\n")
     result, run_log, took = run(tmp_path, steps, "stuck", config(2), mark)
     assert result.returncode == 1, result.stderr
@@ -79,6 +80,7 @@ def test_a_sleeping_step_is_ended_and_retried_under_its_limit(tmp_path, kind):
     logs = sorted((tmp_path / ".catalog" / "r").glob("stuck*.attempt-*.execution.log"))  # each attempt's says why
     assert [log.name.rsplit(".", 3)[1] for log in logs] == ["attempt-1", "attempt-2"]
     assert all("timed out after 2 s" in log.read_text() for log in logs)
+    assert all("started" in log.read_text() for log in logs)  # what it wrote before it was stopped
 
 
 def test_a_step_within_its_limit_returns_its_values(tmp_path):
