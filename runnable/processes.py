@@ -295,6 +295,10 @@ class TimedOutError(Exception):
     """Past the time limit: the attempt's process group was killed."""
 
 
+def _timed_out(seconds: float) -> TimedOutError:
+    return TimedOutError(f"timed out after {seconds} s")
+
+
 class VanishedError(Exception):
     """The attempt's process ended without saying what it did (killed, or ``os._exit`` in the task)."""
 
@@ -312,7 +316,6 @@ def run_with_limit(work: Callable[[], Any], seconds: float, grace: float = 2.0) 
     """
     import pickle
 
-    message = f"timed out after {seconds} s"
     read, write = os.pipe()
     parent = os.getpid()
     _prctl()
@@ -333,7 +336,7 @@ def run_with_limit(work: Callable[[], Any], seconds: float, grace: float = 2.0) 
                     os.killpg(0, signal.SIGTERM)
                 except OSError:
                     pass
-                raise TimedOutError(message)
+                raise _timed_out(seconds)
 
             signal.signal(signal.SIGALRM, too_long)
             try:
@@ -367,7 +370,7 @@ def run_with_limit(work: Callable[[], Any], seconds: float, grace: float = 2.0) 
             while len(received) < 8 or len(received) < 8 + int.from_bytes(received[:8], "big"):
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise TimedOutError(message)
+                    raise _timed_out(seconds)
                 if select.select([read], [], [], left)[0]:
                     chunk = os.read(read, 1 << 16)
                     if not chunk:
@@ -379,7 +382,7 @@ def run_with_limit(work: Callable[[], Any], seconds: float, grace: float = 2.0) 
         _reap(pid, 5.0)
     kind, value = pickle.loads(received[8:])
     if kind == "timed out":
-        raise TimedOutError(message)
+        raise _timed_out(seconds)
     if kind == "failed":
         raise_failure(value)
     return value
