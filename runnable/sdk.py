@@ -55,11 +55,11 @@ def function_path(function: Callable) -> str:
     """The dotted path a pod (or this process) imports the function by."""
     module = function.__module__
     if module == "__main__":
-        main = sys.modules["__main__"]
-        file = getattr(main, "__file__", None)
+        file = _main_script()
         if not file:
-            raise PipelineDefinitionError(f"function '{function.__name__}' is defined in an interactive session; "
-                                          f"define it in a module", field="function")
+            raise PipelineDefinitionError(f"function '{function.__name__}' is defined in an interactive session "
+                                          f"(or a script read from standard input); define it in a module",
+                                          field="function")
         rel = Path(file).resolve().relative_to(Path.cwd().resolve()).with_suffix("")
         module = ".".join(rel.parts)
     if "<locals>" in function.__qualname__ or "<lambda>" in function.__qualname__:
@@ -290,9 +290,15 @@ class Run:
         return f"Run(run_id={self.run_id!r}, status={self.status!r})"
 
 
+def _main_script() -> str | None:
+    """The file of the script that runs, if it is one (not an interactive session nor ``python -``'s
+    ``<stdin>``)."""
+    file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return file if file and Path(file).is_file() else None
+
+
 def _default_pipeline_file() -> str:
-    main = sys.modules.get("__main__")
-    file = getattr(main, "__file__", None)
+    file = _main_script()
     if file:
         return str(Path(file).resolve().relative_to(Path.cwd().resolve()).with_suffix(".yaml"))
     return "runnable-pipeline.yaml"

@@ -60,3 +60,25 @@ def test_sdk_on_failure_pipeline(project):
     assert log["steps"]["boom"]["status"] == "FAIL"
     assert log["steps"]["recover"]["status"] == "SUCCESS"
     assert "never" not in log["steps"]
+
+
+def test_sdk_script_read_from_standard_input(project):
+    """`python - < script.py` (a CI step, a here-document): the manifest's pipeline goes to
+    runnable-pipeline.yaml, and a function defined in that script is refused (a pod could not import it)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(project), "RUNNABLE_VAR_argo_docker_image": "img:1"}
+    script = ("from runnable import Pipeline, PythonTask\n"
+              "from examples.common.functions import hello\n"
+              "Pipeline(steps=[PythonTask(name='hello', function=hello, terminate_with_success=True)])"
+              ".execute(configuration_file='examples/configs/argo-config.yaml')\n")
+    proc = subprocess.run([sys.executable, "-"], input=script, cwd=project, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "hello" in (project / "runnable-pipeline.yaml").read_text()
+    assert "- runnable-pipeline.yaml\n" in (project / "argo-pipeline.yaml").read_text()  # the pods' -f
+    assert not any(name.startswith("<") for name in os.listdir(project))
+    own = script.replace("from examples.common.functions import hello\n", "def hello():\n    print('hi')\n")
+    proc = subprocess.run([sys.executable, "-"], input=own, cwd=project, capture_output=True, text=True, env=env)
+    assert proc.returncode != 0 and "standard input" in proc.stderr
