@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
+from pydantic_core import to_json
+
 from . import names
 from .run_log import BranchLog, Parameter, RunLog, StepLog
 from .errors import RunnableError, RunLogNotFoundError, StepLogNotFoundError
@@ -120,28 +122,70 @@ class BaseRunLogStore(BaseService):
 
 def assemble(run_log: RunLog, steps: list[StepLog], branches: list[BranchLog]) -> RunLog:
     """Nest step and branch logs by their internal names (parents are shorter names)."""
+    records = [s.model_copy(update={"branches": {}}) for s in steps] + [b.model_copy(update={"steps": {}}) for b in branches]
+    children = nesting([placement(r) for r in records])
     run_log.steps = {}
-    by_name_step: dict[str, StepLog] = {}
-    by_name_branch: dict[str, BranchLog] = {}
-    items: list[tuple] = []
-    for s in steps:
-        s = s.model_copy(update={"branches": {}})
-        by_name_step[s.internal_name] = s
-        started = s.attempts[0].start_time if s.attempts else "~"  # steps never started go last
-        items.append((len(names.split(s.internal_name)), 0, started, 0, s.internal_name, s))
-    for b in branches:
-        b = b.model_copy(update={"steps": {}})
-        by_name_branch[b.internal_name] = b
-        items.append((len(names.split(b.internal_name)), 1, "", b.iteration or 0, b.internal_name, b))
-    items.sort(key=lambda t: t[:5])  # depth, kind, start time (execution order), iteration
-    for *_, item in items:
-        parent = names.parent(item.internal_name)  # type: ignore[attr-defined]
-        if isinstance(item, StepLog):
-            if not parent:
-                run_log.steps[item.name] = item
-            elif parent in by_name_branch:
-                by_name_branch[parent].steps[item.name] = item
-        else:
-            if parent in by_name_step:
-                by_name_step[parent].branches[item.internal_name] = item
+    pending = [("", run_log.steps)]
+    while pending:
+        parent, into = pending.pop()
+        for key, index in children.get(parent, {}).items():
+            record = into[key] = records[index]
+            pending.append((record.internal_name, record.branches if isinstance(record, StepLog) else record.steps))
     return run_log
+
+
+#: where a step or branch log goes in the run log: (internal name, key it is filed under -- a step's name, a
+#: branch's internal name --, is a branch, a step's first start time, a branch's iteration)
+Placement = tuple[str, str, bool, str, int]
+
+
+def placement(record: StepLog | BranchLog | dict) -> Placement:
+    """A step or branch log's :data:`Placement`; ``record`` as a model or as its JSON, parsed (a branch log's
+    JSON has ``iteration``, a step log's has not)."""
+    data = record if isinstance(record, dict) else record.__dict__
+    if "iteration" in data:
+        return data["internal_name"], data["internal_name"], True, "", data["iteration"] or 0
+    attempts = data.get("attempts") or []
+    if not attempts:
+        return data["internal_name"], data["name"], False, "~", 0  # steps never started go last
+    first = attempts[0]
+    return data["internal_name"], data["name"], False, first["start_time"] if isinstance(first, dict) else first.start_time, 0
+
+
+def nesting(placements: list[Placement]) -> dict[str, dict[str, int]]:
+    """For each parent (a step or branch log's internal name, '' for the run), its children in the run log's
+    order, by the key each is filed under, as indexes into ``placements``. Steps are in order of their start
+    (execution order), branches of their iteration; a record whose parent is missing is left out (and so is
+    what is under it)."""
+    steps = {p[0] for p in placements if not p[2]}
+    branches = {p[0] for p in placements if p[2]}
+    children: dict[str, dict[str, int]] = {}
+    for index in sorted(range(len(placements)), key=lambda i: (placements[i][2], *placements[i][3:], placements[i][0])):
+        internal, key, is_branch, _, _ = placements[index]
+        parent = names.parent(internal)
+        if (parent in steps) if is_branch else (not parent or parent in branches):
+            children.setdefault(parent, {})[key] = index
+    return children
+
+
+def write_nested(head: str, children: dict[str, dict[str, int]], text_of, write) -> None:
+    """Write a run log as ``RunLog.model_dump_json(indent=1)`` of the assembled run log would, one record at a
+    time (a run of 100,000 map iterations is never whole in memory): ``head`` is the run log's JSON (indent 1)
+    without steps; ``text_of(index)`` a step or branch log's JSON (indent 1) without its children, and its
+    internal name; ``children`` what :func:`nesting` returned."""
+    empty = "{}\n}"  # the last field (steps or branches) of every record, when it is written without them
+
+    def record(text: str, parent: str, indent: int) -> None:
+        assert text.endswith(empty), text[-20:]
+        inner = children.get(parent)
+        if not inner:
+            write(text.replace("\n", "\n" + " " * indent))
+            return
+        write(text[: -len(empty)].replace("\n", "\n" + " " * indent) + "{\n")
+        for n, (key, index) in enumerate(inner.items()):
+            child, internal = text_of(index)
+            write(("" if not n else ",\n") + " " * (indent + 2) + to_json(key).decode() + ": ")
+            record(child, internal, indent + 2)
+        write("\n" + " " * (indent + 1) + "}\n" + " " * indent + "}")
+
+    record(head, "", 0)

@@ -242,6 +242,5 @@ class FileSystemRunLogStore(PieceStore):
             d = self._dir(run_id)
             if not (d / HEADER).exists():
                 return
-            run_log = super().get_run_log(run_id)
-            write_atomic(self.json_path(run_id), run_log.model_dump_json(indent=1), self.durable)
+            write_atomic(self.json_path(run_id), lambda write: self.write_gathered(run_id, write), self.durable)
             shutil.rmtree(d, ignore_errors=True)

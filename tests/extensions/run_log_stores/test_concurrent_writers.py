@@ -104,3 +104,34 @@ def test_finalized_run_reads_the_same(tmp_path, kind):
         store.put_step_log("r", StepLog(name="late", internal_name="late", status=SUCCESS))
         store.finalize("r")
         assert set(make_store(kind, folder).get_run_log("r").steps) == {"a", "m", "late"}
+
+
+def test_gathered_file_is_the_assembled_run_log_written_whole(tmp_path):
+    """The file-system store writes <run_id>.json record by record (a run of 100,000 map iterations is never whole
+    in memory); the file is the very text of the assembled run log: same order, nesting and escapes."""
+    folder = str(tmp_path / "logs")
+    store = make_store("file-system", folder)
+    store.create_run_log(RunLog(run_id="r", status="PROCESSING", parameters={"n": {"value": 2.5}},
+                                run_config={"executor": "local"}))
+    started = StepAttempt(attempt_number=1, status=SUCCESS, start_time="2026-12-03 10:00:00")
+    late = StepAttempt(attempt_number=1, status=SUCCESS, start_time="2026-12-03 10:00:05")
+    store.put_step_log("r", StepLog(name="zeta", internal_name="zeta", status=SUCCESS, attempts=[started]))
+    store.put_step_log("r", StepLog(name="par", internal_name="par", status=SUCCESS, attempts=[late]))
+    for branch in ("b", "a"):
+        store.put_branch_log("r", BranchLog(internal_name=f"par.{branch}", status=SUCCESS))
+        store.put_step_log("r", StepLog(name="fan", internal_name=f"par.{branch}.fan", status=SUCCESS, attempts=[late]))
+        for i in (10, 2, 0):  # iterations in their order, not their names'
+            store.put_branch_log("r", BranchLog(internal_name=f"par.{branch}.fan.{i}", iteration=i, status=SUCCESS,
+                                                parameters={"item": {"value": f"é\"{i}\n"}}))
+            store.put_step_log("r", StepLog(name="naïve \"x\".y", internal_name=f"par.{branch}.fan.{i}.naïve \"x\"\\.y",
+                                            status=SUCCESS, attempts=[started], user_defined_metrics={"m": 0.1}))
+    store.put_step_log("r", StepLog(name="never", internal_name="never"))  # not started: last
+    store.put_branch_log("r", BranchLog(internal_name="gone.0", status=SUCCESS))  # its step is missing: left out
+    store.set_run_status("r", SUCCESS)
+    expected = store.get_run_log("r")
+    store.finalize("r")
+    text = (Path(folder) / "r.json").read_text(encoding="utf-8")
+    assert text == expected.model_dump_json(indent=1)
+    assert list(expected.steps) == ["zeta", "par", "never"]
+    assert list(expected.steps["par"].branches["par.a"].steps["fan"].branches) == ["par.a.fan.0", "par.a.fan.2",
+                                                                                     "par.a.fan.10"]
