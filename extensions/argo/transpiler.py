@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from runnable.config import VARIABLE_PREFIX, variable_names
+from runnable.parameters import ENV_PREFIX as PARAMETER_PREFIX
 from runnable.run_log import Parameter as RunParameter
 from runnable.errors import PipelineDefinitionError
 from runnable.graph import Graph
@@ -159,6 +160,16 @@ class Transpiler:
                                                   "argument naming the run", field="run_id")
                 exposed[name] = param.value
         return exposed
+
+    @staticmethod
+    def _parameter_variables() -> list[a.EnvVar]:
+        """The RUNNABLE_PRM_ values ``execute`` saw: the start pod sees them too, so the run starts from the
+        parameters the pre-flight checked (values not exposed as workflow arguments, a list or a mapping,
+        would otherwise be lost). An exposed one is still overridden at submit time by ``--parameter``."""
+        import os
+
+        return [a.EnvVar(name=k, value=v) for k, v in sorted(os.environ.items())
+                if k.startswith(PARAMETER_PREFIX) and len(k) > len(PARAMETER_PREFIX)]
 
     def _config_variables(self) -> list[a.EnvVar]:
         """Pods read the same configuration file, so they need the RUNNABLE_VAR_ values it refers to."""
@@ -460,6 +471,8 @@ class Transpiler:
             name=s.secret_name, key=s.secret_key))) for s in secrets]
         env += [a.EnvVar(name=k, value=v) for k, v in settings.env.items()]
         env += self.variables_env
+        if kind == START and not self.ctx.original_run_id:
+            env += self._parameter_variables()
         resources = settings.resources
         self.templates.append(a.Template(
             name=name, inputs=inputs, outputs=outputs,

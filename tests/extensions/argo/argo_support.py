@@ -128,11 +128,11 @@ def volume_run_log(project: Path, run_id: str) -> dict:
 
 
 def argo_run(project: Path, pipeline: str, *, store: str, parameters: str | None = None, extra: str = "",
-             submit: list[str] = ()) -> tuple[str, dict]:
+             submit: list[str] = (), env: dict | None = None) -> tuple[str, dict]:
     """Transpile ``pipeline`` with the end-to-end configuration and run it: the phase and the run log."""
     (project / "argo-e2e.yaml").write_text(E2E_CONFIG.format(store=store, extra=extra))
     args = ["execute", "-f", pipeline, "-c", "argo-e2e.yaml"] + (["-p", parameters] if parameters else [])
-    result = run_cli(args, project)
+    result = run_cli(args, project, env)
     assert result.returncode == 0, result.stderr
     phase = emulate(project, submit=submit)
     run_ids = run_ids_on_volume(project)

@@ -7,7 +7,8 @@ falls back to spec.retryStrategy, else nil). A ``{{retries}}`` anywhere else rea
 
 from __future__ import annotations
 
-from argo_support import templates, transpile
+import pytest
+from argo_support import argo_run, templates, transpile
 
 DEFAULT = """
 pipeline-executor:
@@ -79,3 +80,15 @@ def test_pods_take_the_workflow_uid_when_run_id_is_empty(project):
     assert phase == "Succeeded" and log["status"] == "SUCCESS"
     [run_id] = run_ids_on_volume(project)
     assert "{{" not in run_id and len(run_id) == 36  # a uid, as Argo's workflow.uid is
+
+
+@pytest.mark.parametrize("expose", [True, False])
+def test_a_parameter_set_in_the_environment_of_execute_reaches_the_run(project, expose):
+    """RUNNABLE_PRM_count=3 when the manifest is written: the run on the cluster makes 3 chunks, not the
+    function's default 5, whether or not parameters are exposed as workflow arguments (the start pod gets
+    the variable; an exposed one is its argument's default as well)."""
+    extra = "" if expose else "expose_parameters_as_inputs: false"
+    phase, run_log = argo_run(project, "examples/map.yaml", store="file-system", extra=extra,
+                              env={"RUNNABLE_PRM_count": "3"})
+    assert phase == "Succeeded"
+    assert run_log["parameters"]["total"]["value"] == 1 + 4 + 9
