@@ -1,10 +1,11 @@
 """Finding code by name: plugins (executors, run log stores, catalogs, secrets managers, node and task
 types, commands) and the functions a pipeline names by dotted path.
 
-Each kind of plugin is a package entry-point group. The groups are read straight from the installed
-distributions' ``entry_points.txt`` (importlib.metadata or stevedore would cost a fifth of the time
-``runnable --help`` may take), once per process; only the plugin a configuration or pipeline names is
-imported. A name that is not installed is a one-line error that lists the names that are.
+Each kind of plugin is a package entry-point group. Which names are installed is read straight from the
+installed distributions' ``entry_points.txt``, once per process (importlib.metadata or stevedore would
+cost a fifth of the time ``runnable --help`` may take to list the plugin commands); the one plugin a
+configuration or pipeline names is loaded by stevedore (SPEC section 3). A name that is not installed is a
+one-line error that lists the names that are.
 """
 
 from __future__ import annotations
@@ -86,15 +87,29 @@ def load(kind: str, name: str) -> type:
 
 @functools.lru_cache(maxsize=None)
 def _load(kind: str, name: str) -> type:
+    from stevedore import driver
+    from stevedore.exception import NoMatches
+
     label = KIND_LABELS[kind]
-    target = targets(kind).get(name)
-    if target is None:
+    if name not in targets(kind):
         raise PluginNotFoundError(f"unknown {label} '{name}'; available: {', '.join(available(kind))}")
     try:
-        return import_object(target)
-    except Exception as exc:  # noqa: BLE001 - whatever importing the plugin's module raised
+        return driver.DriverManager(NAMESPACES[kind], name, invoke_on_load=False,
+                                    on_load_failure_callback=_reraise).driver
+    except NoMatches:  # listed in an entry_points.txt that importlib.metadata does not see
+        raise PluginNotFoundError(f"unknown {label} '{name}'; available: {', '.join(available(kind))}") from None
+    except _LoadFailed as failed:
+        exc = failed.__cause__
         raise PluginNotFoundError(
             f"{label} '{name}' is installed but cannot be loaded: {exc.__class__.__name__}: {exc}") from None
+
+
+class _LoadFailed(Exception):
+    """What importing a plugin raised, carried out of stevedore (which would otherwise log and skip it)."""
+
+
+def _reraise(manager, entrypoint, exc) -> None:
+    raise _LoadFailed() from exc
 
 
 def import_object(path: str) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 PLACEHOLDER = "…"
 # not messages a user meets: Python's own attribute error, an internal wrapper, "not implemented" guards
-NOT_USER_ERRORS = {"AttributeError", "_PluginImportError", "NotImplementedError", "PydanticCustomError", "InternalError"}
+NOT_USER_ERRORS = {"AttributeError", "_LoadFailed", "NotImplementedError", "PydanticCustomError", "InternalError"}
 
 
 def _template(node: ast.AST) -> str:
