@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -78,6 +79,10 @@ def _fmt(value: float | None, measure: str) -> str:
         return f"{value / 1024:.1f} KiB" if value < 1024 * 1024 else f"{value / 1024 / 1024:.2f} MiB"
     if measure == "ratio":
         return f"{value:.2f}x"
+    if measure == "count":
+        return f"{value:,.0f}"
+    if measure == "ms":
+        return f"{value * 1000:.2f} ms"
     return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
 
 
@@ -123,7 +128,8 @@ class Side:
 def install_peer() -> Side | None:
     python = PEER_VENV / "bin" / "python"
     check = [str(python), "-c", f"import importlib.metadata as m; assert m.version('runnable') == '{PEER_VERSION}'"]
-    if not python.exists() or subprocess.run(check, capture_output=True).returncode != 0:
+    # run from the venv's folder: from the project's, its runnable.egg-info would answer for the peer
+    if not python.exists() or subprocess.run(check, capture_output=True, cwd=PEER_VENV).returncode != 0:
         print(f"installing runnable=={PEER_VERSION} into {PEER_VENV} (benchmark only) ...", flush=True)
         shutil.rmtree(PEER_VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
@@ -227,6 +233,11 @@ for i in range(int(sys.argv[3])):
 """
 
 
+# a run holding a map of n iterations, each a branch log and a step log (as a run of it leaves them)
+MAP_FILL = POD_FILL.replace("for i in", "store.create_run_log(RunLog(run_id=sys.argv[2], status='SUCCESS'))\nfor i in") \
+    .replace("import BranchLog, StepLog", "import BranchLog, RunLog, StepLog")
+
+
 def in_pod(report: Report, root: Path, ours: Side, sizes: tuple[int, int], repeats: int) -> None:
     """What one pod costs in a run that already holds few or many step logs."""
     pipeline = {"dag": {"start_at": "fan", "steps": {
@@ -250,6 +261,210 @@ def in_pod(report: Report, root: Path, ours: Side, sizes: tuple[int, int], repea
         report.add(f"pod step ({store}), run holding {small} step logs", "s", times[small])
         report.add(f"pod step ({store}), run holding {big} step logs", "s", times[big])
         report.add(f"pod step ({store}): cost ratio {big} / {small}", "ratio", times[big] / times[small])
+
+
+def _tree_rss(root_pid: int) -> int:
+    """Resident memory (bytes) of ``root_pid`` and every process below it, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    tree, grew = {root_pid}, True
+    while grew:
+        below = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= below
+        grew = bool(below)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def measured(argv: list[str], folder: Path, env: dict[str, str], timeout: float = 7200) -> tuple[float, float, float]:
+    """Run ``argv``: its wall time, the peak resident memory of its process tree (sampled every 0.25 s), and
+    the peak of its largest process (the kernel's ru_maxrss from wait4, exact). Its output goes to files."""
+    with open(folder / "stdout.log", "wb") as out, open(folder / "stderr.log", "wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=folder, env=env, stdout=out, stderr=err)
+        peak = 0
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            peak = max(peak, _tree_rss(proc.pid))
+            if time.perf_counter() - start > timeout:
+                proc.kill()
+            time.sleep(0.25)
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed:\n{(folder / 'stderr.log').read_text()[-2000:]}")
+    return wall, float(max(peak, usage.ru_maxrss * 1024)), float(usage.ru_maxrss * 1024)
+
+
+def wide_maps(report: Report, root: Path, ours: Side, peer: Side | None, sizes: list[int]) -> None:
+    """Maps of one-step (python) iterations, sequential and with enable_parallel: time, peak memory, run log size;
+    beside them runnable 0.50's map of 100 (its time per iteration)."""
+    peer_map = report.find("map x100: wall time")
+    peer_100 = peer_map.peer if peer_map else None
+    if peer and peer_100 is None:
+        folder = fresh(root, "wide-peer-100")
+        path, params = workloads.write(folder, "pipeline", workloads.map_over(100), {"count": 100})
+        peer_100 = peer.execute(path, folder, params)
+        report.add("map x100: wall time", "s", None, peer_100, "runnable 0.50 only: beside the wide maps")
+    modes = {"sequential": {}, "enable_parallel": {"pipeline-executor": {"type": "local",
+                                                                         "config": {"enable_parallel": True}}}}
+    for n in sizes:  # the two modes one after the other at each size: a shared machine's load weighs on both alike
+        for mode, config in modes.items():
+            folder = fresh(root, f"wide-{mode}-{n}")
+            path, params = workloads.write(folder, "pipeline", workloads.map_over(n), {"count": n})
+            (folder / "config.yaml").write_text(json.dumps(config))
+            wall, tree, largest = measured([ours.runnable, "execute", "-f", path.name, "--run-id", "bench", "-p",
+                                            params.name, "-c", "config.yaml"], folder, ours.env(folder))
+            report.add(f"wide map x{n}, {mode}: wall time", "s", wall)
+            report.add(f"wide map x{n}, {mode}: peak RSS, process tree", "bytes", tree)
+            report.add(f"wide map x{n}, {mode}: peak RSS, largest process", "bytes", largest)
+            report.add(f"wide map x{n}, {mode}: run log size", "bytes", run_log_size(folder))
+            shutil.rmtree(folder, ignore_errors=True)  # 100,000 iterations leave ~250 MB
+    for mode in modes:
+        big = report.find(f"wide map x{sizes[-1]}, {mode}: wall time").ours
+        report.add(f"wide map x{sizes[-1]}, {mode}: time per iteration (peer: its map of 100)", "ms", big / sizes[-1],
+                   peer_100 / 100 if peer_100 else None)
+        if len(sizes) > 1:
+            report.add(f"wide map, {mode}: t({sizes[-1]}) / t({sizes[0]})", "ratio",
+                       big / report.find(f"wide map x{sizes[0]}, {mode}: wall time").ours)
+
+
+def chunked_reads(report: Report, root: Path, ours: Side, sizes: list[int]) -> None:
+    """Reading a whole run from the chunked-fs store (``runnable show --json``), a map of n iterations."""
+    for n in sizes:
+        folder = fresh(root, f"chunked-read-{n}")
+        (folder / "config.yaml").write_text(json.dumps({"run-log-store": {"type": "chunked-fs"}}))
+        subprocess.run([ours.python, "-c", MAP_FILL, "config.yaml", "bench", str(n)], cwd=folder, env=ours.env(folder),
+                       check=True)
+        wall, tree, _ = measured([ours.runnable, "show", "bench", "--json", "-c", "config.yaml"], folder,
+                                 ours.env(folder))
+        report.add(f"chunked-fs: show --json, map of {n} iterations", "s", wall)
+        report.add(f"chunked-fs: show --json, map of {n} iterations: peak RSS", "bytes", tree)
+        shutil.rmtree(folder, ignore_errors=True)
+    if len(sizes) > 1:
+        report.add(f"chunked-fs read: t({sizes[-1]}) / t({sizes[0]})", "ratio",
+                   report.find(f"chunked-fs: show --json, map of {sizes[-1]} iterations").ours
+                   / report.find(f"chunked-fs: show --json, map of {sizes[0]} iterations").ours)
+
+
+def _peer_pod_command(root: Path, peer: Side, n: int) -> list[str] | None:
+    """The pod command runnable 0.50's argo executor writes (its first container), for a pipeline of n steps."""
+    from ruamel.yaml import YAML
+
+    folder = fresh(root, f"peer-pod-transpile-{n}")
+    path, _ = workloads.write(folder, "pipeline", workloads.sequential(n, "python"))
+    peer.execute(path, folder, None, workloads.peer_argo_config(folder), check=False)
+    if not (folder / "out.yaml").exists():
+        return None
+    manifest = YAML(typ="safe").load((folder / "out.yaml").read_text())
+    for template in manifest["spec"]["templates"]:
+        command = (template.get("container") or {}).get("command") or []
+        if "execute-single-node" in command:
+            return command
+    return None
+
+
+def pod_startup(report: Report, root: Path, ours: Side, peer: Side | None, sizes: list[int], peer_max: int,
+                repeats: int) -> None:
+    """One step's pod command (``execute-single-node``), process start to exit, against a bare interpreter and
+    against runnable 0.50's own pod command (as its argo executor writes it) on the same pipeline."""
+    def bare_once():
+        start = time.perf_counter()
+        subprocess.run([ours.python, "-c", "pass"], check=True)
+        return time.perf_counter() - start
+
+    bare = median_of(max(repeats, 5), bare_once)
+    report.add("bare interpreter (python -c pass)", "s", bare)
+    command = _peer_pod_command(root, peer, min(sizes)) if peer else None
+    for n in sizes:
+        folder = fresh(root, f"pod-startup-{n}")
+        path, _ = workloads.write(folder, "pipeline", workloads.sequential(n, "python"))
+        (folder / "config.yaml").write_text(json.dumps({"run-log-store": {"type": "chunked-fs"}}))
+        ours.run(["start-run", "pod", "-f", path.name, "-c", "config.yaml"], folder)
+        steps = iter(range(n // 2, n))
+        mine = median_of(repeats, lambda: ours.run(["execute-single-node", "pod", f"step {next(steps)}", "-f",
+                                                    path.name, "-c", "config.yaml"], folder))
+        theirs, note = None, ""
+        if command and n <= peer_max:
+            workloads.peer_argo_config(folder)
+            run_id = f"benchpod{os.getpid()}"
+            argv = [peer.runnable if a == "runnable" else a.replace("{{workflow.parameters.run_id}}", run_id)
+                    .replace("{{workflow.parameters.log_level}}", "WARNING") for a in command]
+            at = argv.index("execute-single-node") + 3  # run id, pipeline file, then the step
+            argv[at - 1] = path.name
+            steps = iter(range(n // 2, n))
+
+            def peer_once():
+                argv[at] = f"step%{next(steps)}"
+                start = time.perf_counter()
+                proc = subprocess.run(argv, cwd=folder, env=peer.env(folder), capture_output=True, text=True,
+                                      timeout=900)
+                if proc.returncode != 0:
+                    raise RuntimeError(proc.stderr.strip().splitlines()[-1][:160] if proc.stderr.strip() else "")
+                return time.perf_counter() - start
+            try:
+                theirs = median_of(repeats, peer_once)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                note = f"runnable 0.50's pod failed: {exc}"
+            finally:  # its pods keep run logs and catalog where its containers mount them
+                for where in ("/tmp/run_logs", "/tmp/catalog"):
+                    for leftover in Path(where).glob(f"{run_id}*"):
+                        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink()
+        elif peer:
+            note = f"runnable 0.50 not run above {peer_max} steps"
+        report.add(f"pod start-up, {n}-step pipeline", "s", mine, theirs, note)
+        report.add(f"pod start-up / bare interpreter, {n} steps", "ratio", mine / bare,
+                   theirs / bare if theirs else None, note)
+
+
+def emulated_maps(report: Report, root: Path, ours: Side, runs: list[tuple[int, int | None]],
+                  computed_for: list[int]) -> None:
+    """Node count and Argo status estimate (``runnable emulate --status-json``) of a map of n one-step iterations:
+    ``runs`` are (n, batch_size) actually emulated (None: the automatic default); from two unbatched runs
+    (batch_size 1) the per-iteration figures give the unbatched figure for each size of ``computed_for``."""
+    figures = {}
+    for n, size in runs:
+        label = "batched (automatic)" if size is None else "unbatched" if size == 1 else f"batch_size {size}"
+        folder = fresh(root, f"emulate-{n}-{size}")
+        pipeline = workloads.map_over(n) if size is None else workloads.batched(workloads.map_over(n), "wide")
+        path, params = workloads.write(folder, "pipeline", pipeline, {"count": n})
+        config = workloads.our_argo_config(folder, None if size is None else {"wide": {"batch_size": size}})
+        ours.execute(path, folder, params, config)
+        start = time.perf_counter()
+        ours.run(["emulate", "out.yaml", "--project-dir", ".", "--state-dir", ".emulator", "--status-json",
+                  "status.json", "--backoff-scale", "0"], folder, timeout=7200)
+        elapsed = time.perf_counter() - start
+        estimate = json.loads((folder / "status.json").read_text())["statusEstimate"]
+        figures[(n, size)] = estimate
+        report.add(f"argo map x{n}, {label}: nodes", "count", estimate["nodes"])
+        report.add(f"argo map x{n}, {label}: status estimate", "bytes", estimate["statusBytes"])
+        report.add(f"argo map x{n}, {label}: emulated in", "s", elapsed)
+        shutil.rmtree(folder, ignore_errors=True)
+    unbatched = sorted(n for n, size in figures if size == 1)
+    if len(unbatched) >= 2:
+        a, b = figures[(unbatched[0], 1)], figures[(unbatched[-1], 1)]
+        span = unbatched[-1] - unbatched[0]
+        per_nodes, per_bytes = (b["nodes"] - a["nodes"]) / span, (b["statusBytes"] - a["statusBytes"]) / span
+        report.add("argo map, unbatched: nodes per iteration", "count", per_nodes)
+        report.add("argo map, unbatched: status bytes per iteration", "bytes", per_bytes)
+        for n in computed_for:
+            if (n, 1) in figures:
+                continue
+            note = f"computed from the emulated {unbatched[0]} and {unbatched[-1]}"
+            report.add(f"argo map x{n}, unbatched: nodes", "count", a["nodes"] + per_nodes * (n - unbatched[0]), note=note)
+            report.add(f"argo map x{n}, unbatched: status estimate", "bytes",
+                       a["statusBytes"] + per_bytes * (n - unbatched[0]), note=note)
 
 
 def durability(report: Report, root: Path, ours: Side, n: int, repeats: int) -> None:
@@ -514,6 +729,22 @@ def evaluate(report: Report) -> None:
         steps = share.workload.split("share of a ")[1].split("-step")[0]
         check(f"pre-flight checks cost under 5% of a {steps}-step run (CPU)", share.ours < 0.05,
               f"{share.ours * 100:.1f}%")
+    for n in (300, 10000):
+        pod = fig(f"pod start-up, {n}-step pipeline")
+        if pod and pod.peer:
+            check(f"a pod's start-up ({n} steps) below runnable 0.50's pod on the same pipeline", pod.ours < pod.peer,
+                  f"{pod.ours:.2f} s vs {pod.peer:.2f} s")
+        elif pod and pod.note:
+            check(f"a pod's start-up ({n} steps) below runnable 0.50's pod on the same pipeline", True, pod.note)
+    for f in report.figures:
+        if f.workload.startswith("argo map x") and f.workload.endswith("batched (automatic): status estimate"):
+            check(f"{f.workload.split(',')[0]}, batched: status estimate under 1 MiB", f.ours < 1024 * 1024,
+                  _fmt(f.ours, "bytes"))
+        if f.workload.startswith("wide map x") and "peak RSS, process tree" in f.workload:
+            check(f"{f.workload.split(':')[0]}: peak memory under 1 GiB", f.ours < 1024 ** 3, _fmt(f.ours, "bytes"))
+        if f.workload.startswith("wide map, ") and "/ t(" in f.workload:
+            big, small = (int(x) for x in re.findall(r"t\((\d+)\)", f.workload))
+            check(f"{f.workload}: linear (under {1.1 * big / small:g})", f.ours < 1.1 * big / small, f"{f.ours:.1f}")
     p = fig("local parallel speed-up")
     if p:
         check("enable_parallel speeds up sleeping branches", p.ours > 1.5, f"{p.ours:.2f}x")
@@ -527,7 +758,7 @@ def print_table(report: Report) -> None:
     for col in ("workload", "ours", f"runnable {PEER_VERSION}", "ratio (peer / ours)"):
         table.add_column(col, justify="left" if col == "workload" else "right")
     for f in report.figures:
-        table.add_row(f.workload, _fmt(f.ours, f.measure), _fmt(f.peer, f.measure) if not f.note else "failed",
+        table.add_row(f.workload, _fmt(f.ours, f.measure), _fmt(f.peer, f.measure) if f.peer is not None or "failed" not in f.note else "failed",
                       f"{f.ratio:.1f}x" if f.ratio else "")
     goals = Table(title="goals")
     for col in ("goal", "met", "figure"):
@@ -547,6 +778,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="do not install or run runnable 0.50")
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"), help="where the JSON goes")
     parser.add_argument("--keep", action="store_true", help="keep the generated workloads (printed path)")
+    parser.add_argument("--wide", action="store_true",
+                        help="also the wide maps: local maps of --wide-sizes iterations (sequential and enable_parallel), "
+                             "chunked-fs reads and Argo maps of them on the emulator, batched (long: an hour here)")
+    parser.add_argument("--wide-sizes", default="1000,10000,100000", help="the wide maps' sizes (comma-separated)")
     parser.add_argument("--work-dir", default=str(HERE / ".work"),
                         help="where workloads are generated and run (default: bench/.work, beside the project, "
                              "where a user's runs happen; /tmp on some machines is far slower to create files in)")
@@ -581,6 +816,9 @@ def main(argv: list[str] | None = None) -> int:
         transpile(report, root, ours, peer, [100, 200] if quick else [100, 300, 1000, 5000], 100 if quick else 1000)
         hera_cost(report, root, ours, 200 if quick else 5000)
         in_pod(report, root, ours, (10, 100) if quick else (10, 10000), 3)
+        pod_startup(report, root, ours, peer, [100] if quick else [300, 10000], 100 if quick else 10000, 3)
+        if not quick:
+            emulated_maps(report, root, ours, [(20, 1), (60, 1)], [1000, 10000, 100000])
         durability(report, root, ours, 100 if quick else 1000, 3)
         print("seeing runs", flush=True)
         views(report, root, ours, 100 if quick else 1000, 1000 if quick else 10000, 3)
@@ -590,6 +828,12 @@ def main(argv: list[str] | None = None) -> int:
         preflight_cost(report, root, ours, 100 if quick else 10000, 1 if quick else 3)
         print("local parallel execution", flush=True)
         parallel_speedup(report, root, ours, 4 if quick else 8, 0.3 if quick else 1.0)
+        if args.wide:
+            sizes = [int(n) for n in args.wide_sizes.split(",")]
+            print("wide maps", flush=True)
+            wide_maps(report, root, ours, peer, sizes)
+            chunked_reads(report, root, ours, sizes)
+            emulated_maps(report, root, ours, [(n, None) for n in sizes], [])
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)

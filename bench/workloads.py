@@ -56,6 +56,13 @@ def map_over(m: int) -> dict:
     }}}
 
 
+def batched(pipeline: dict, override: str) -> dict:
+    """``pipeline`` (a :func:`map_over`) with its map step naming the argo override ``override``."""
+    steps = dict(pipeline["dag"]["steps"])
+    steps["fan"] = {**steps["fan"], "overrides": {"argo": override}}
+    return {"dag": {**pipeline["dag"], "steps": steps}}
+
+
 def parallel_of(b: int) -> dict:
     branches = {f"b{i}": {"start_at": "x", "steps": {"x": {"type": "stub", "next": "success"}}} for i in range(b)}
     return {"dag": {"start_at": "par", "steps": {"par": {"type": "parallel", "next": "success", "branches": branches}}}}
@@ -93,12 +100,13 @@ def write(folder: Path, name: str, pipeline: dict, parameters: dict | None = Non
     return path, params
 
 
-def our_argo_config(folder: Path) -> Path:
+def our_argo_config(folder: Path, overrides: dict | None = None) -> Path:
+    """Our argo configuration; ``overrides``: the executor's named overrides (a map's ``batch_size``)."""
     path = folder / "argo-ours.yaml"
     path.write_text(json.dumps({
         "pipeline-executor": {"type": "argo", "config": {
             "image": "registry.example.com/bench:1", "output_file": "out.yaml",
-            "persistent_volumes": [{"name": "runnable", "mount_path": "/mnt"}]}},
+            "persistent_volumes": [{"name": "runnable", "mount_path": "/mnt"}], "overrides": overrides or {}}},
         "run-log-store": {"type": "chunked-fs", "config": {"log_folder": "/mnt/run_log_store"}},
         "catalog": {"type": "file-system", "config": {"catalog_location": "/mnt/catalog"}},
     }))
