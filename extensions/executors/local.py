@@ -140,6 +140,7 @@ class _Workers(ProcessPoolExecutor):
         if exc is None:
             return super().__exit__(kind, exc, tb)
         workers = list((getattr(self, "_processes", None) or {}).values())
+        ended = [w for w in workers if not w.is_alive()]  # before this process stopped any
         for worker in workers:
             if worker.is_alive():
                 os.kill(worker.pid, signal.SIGTERM)
@@ -152,8 +153,9 @@ class _Workers(ProcessPoolExecutor):
         self.shutdown(wait=False, cancel_futures=True)
         super().__exit__(kind, exc, tb)
         # Ctrl-C reaches the workers too: one may end (recorded, exit 128 + the signal) before this process
-        # sees its own KeyboardInterrupt, and the pool reports it broken; the run was interrupted all the same
-        interrupted = [w.exitcode - 128 for w in workers if w.exitcode in (128 + signal.SIGINT, 128 + signal.SIGTERM)]
+        # sees its own KeyboardInterrupt, and the pool reports it broken; the run was interrupted all the same.
+        # Workers this process stopped above do not count: a worker that crashed broke the pool, not a signal.
+        interrupted = [w.exitcode - 128 for w in ended if w.exitcode in (128 + signal.SIGINT, 128 + signal.SIGTERM)]
         if isinstance(exc, BrokenProcessPool) and interrupted:
             raise processes.Interrupted(interrupted[0]) from None
         return False
