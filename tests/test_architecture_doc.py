@@ -137,7 +137,8 @@ def test_the_pods_run_the_commands_the_page_lists(tmp_path):
 
 def test_the_start_pod_and_the_workflow_arguments_are_as_the_page_says(tmp_path):
     # parameters/initial.yaml: spam (a string) and eggs (an integer) are exposed; config (a mapping) and
-    # chunks (a list) are not, nor is a mapping given by RUNNABLE_PRM_ when the manifest is written
+    # chunks (a list) are not, nor is a mapping given by RUNNABLE_PRM_ when the manifest is written: that one
+    # is in the start pod's environment
     manifest = _transpile(tmp_path, "examples/parameters.yaml", "examples/parameters/initial.yaml",
                           {"RUNNABLE_PRM_config": '{"epochs": 5, "learning_rate": 0.5}'})
     arguments = {p["name"]: p["value"] for p in manifest["spec"]["arguments"]["parameters"]}
@@ -147,4 +148,6 @@ def test_the_start_pod_and_the_workflow_arguments_are_as_the_page_says(tmp_path)
     [shown] = [s for s in _spans() if s.startswith("runnable start-run ")]
     exposed = " ".join(f"--parameter {n}={{{{workflow.parameters.{n}}}}}" for n in ("spam", "eggs"))
     assert command == f"{shown} {exposed}"
-    assert not any(e["name"].startswith("RUNNABLE_PRM_") for e in start["container"].get("env") or [])
+    env = {e["name"]: e.get("value") for e in start["container"].get("env") or []}
+    assert {k: v for k, v in env.items() if k.startswith("RUNNABLE_PRM_")} == {
+        "RUNNABLE_PRM_config": '{"epochs": 5, "learning_rate": 0.5}'}
