@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 _job: dict = {}
 _in_worker = False
 _busy = False  # a worker runs a branch now (interrupted, it records it)
+_stopping = False  # a worker records that it was interrupted
 
 
 class StepLimits(BaseModel):
@@ -170,7 +171,11 @@ def _become_worker() -> None:
 
 
 def _interrupted(signum, frame) -> None:
+    global _stopping
+    if _stopping:  # a second signal (Ctrl-C reaches the group, then runnable stops its workers) would cut the
+        return     # recording of the first short: the steps would stay PROCESSING
     if _busy:  # the steps it runs are recorded FAIL, interrupted (_run_branch ends the worker then)
+        _stopping = True
         raise processes.Interrupted(signum)
     os._exit(128 + signum)
 
