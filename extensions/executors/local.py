@@ -116,6 +116,7 @@ class LocalExecutor(StepLimits, BasePipelineExecutor):
             return super().execute_branches(ctx, step, branches)
         workers = min(len(branches), self.max_processes or os.cpu_count() or 2)
         _job.update(executor=self, ctx=ctx, branches=branches, parent=os.getpid())
+        processes._prctl()  # ctypes loaded once here: a worker starts in microseconds, with less to be stopped in
         outcomes: list = [None] * len(branches)
         try:
             with _Workers(workers, mp_context=multiprocessing.get_context("fork"),
@@ -165,9 +166,9 @@ class _Workers(ProcessPoolExecutor):
 def _become_worker() -> None:
     global _in_worker
     _in_worker = True
-    processes.die_with_parent(_job["parent"])  # a run killed with SIGKILL leaves no worker behind
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM):  # first: stopped while it starts, a worker just ends
         signal.signal(signum, _interrupted)
+    processes.die_with_parent(_job["parent"])  # a run killed with SIGKILL leaves no worker behind
 
 
 def _interrupted(signum, frame) -> None:
