@@ -28,6 +28,7 @@ steps as interrupted and end. What the run's tasks start ends with the run (:mod
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -142,10 +143,10 @@ class _Workers(ProcessPoolExecutor):
         if exc is None:
             return super().__exit__(kind, exc, tb)
         workers = list((getattr(self, "_processes", None) or {}).values())
-        ended = [w for w in workers if not w.is_alive()]  # before this process stopped any
         for worker in workers:
             if worker.is_alive():
-                os.kill(worker.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):  # it ended in between
+                    os.kill(worker.pid, signal.SIGTERM)
         deadline = time.monotonic() + 3.0
         for worker in workers:
             worker.join(max(0.0, deadline - time.monotonic()))
@@ -154,10 +155,10 @@ class _Workers(ProcessPoolExecutor):
                 worker.join(1.0)
         self.shutdown(wait=False, cancel_futures=True)
         super().__exit__(kind, exc, tb)
-        # Ctrl-C reaches the workers too: one may end (recorded, exit 128 + the signal) before this process
-        # sees its own KeyboardInterrupt, and the pool reports it broken; the run was interrupted all the same.
-        # Workers this process stopped above do not count: a worker that crashed broke the pool, not a signal.
-        interrupted = [w.exitcode - 128 for w in ended if w.exitcode in (128 + signal.SIGINT, 128 + signal.SIGTERM)]
+        # Ctrl-C reaches the workers too: one may end (recorded, exit 128 + SIGINT) before this process sees its
+        # own KeyboardInterrupt, and the pool reports it broken; the run was interrupted all the same. SIGTERM
+        # does not count: that is how this process, and the pool when a worker crashed, stop the others.
+        interrupted = [signal.SIGINT for w in workers if w.exitcode == 128 + signal.SIGINT]
         if isinstance(exc, BrokenProcessPool) and interrupted:
             raise processes.Interrupted(interrupted[0]) from None
         return False
