@@ -16,6 +16,7 @@ the scope around it. The executor does every write; the context reads.
 
 from __future__ import annotations
 
+import copy
 import secrets as _secrets
 import time
 from pathlib import Path
@@ -109,6 +110,7 @@ class RunContext:
             "dag": self.graph.definition,
             "nested_dags": getattr(self.graph, "nested_sources", []),
             "dag_hash": self.graph.dag_hash,
+            "pipeline_sources": self.graph.sources_record(),  # what lets a step's pod trust "dag" above
         }
 
     # --- parameters ----------------------------------------------------------------------------
@@ -119,9 +121,12 @@ class RunContext:
         return params
 
     def load_value(self, param: Parameter) -> Any:
+        """The value a step is given: its own copy (a function that changes a list it was given changes
+        nothing recorded, nor what the next step reads; the store may keep parameters it read)."""
         if param.kind == "object":
             return self.catalog.get_object(self.run_id, param.value)
-        return param.value
+        value = param.value
+        return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
 
     def make_parameter(self, name: str, kind: str, value: Any, scope: str) -> Parameter:
         """Record a returned value: JSON in the run log, objects pickled into the catalog."""

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
-from pydantic import BaseModel
+from pydantic import BaseModel, PrivateAttr
 
 from runnable import names
 from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
@@ -29,6 +30,9 @@ RUN_CONFIG = "run_config.json"
 STEPS = "steps"
 BRANCHES = "branches"
 _DIGEST = 20  # hex characters of the piece names' hash: no collision in any realistic run
+#: a file written less than this long before it was read may be replaced again without its (inode, size,
+#: times) changing (a reused inode, a coarse clock): what was parsed from it is not trusted again
+_SETTLED_NS = 2_000_000_000
 
 
 def sync_folder(folder: Path) -> None:
@@ -78,6 +82,12 @@ class PieceStore(BaseRunLogStore):
     #: fsync every file and its folder around each atomic rename (see docs/run-log.md for the cost)
     durable: bool = False
 
+    #: the run's parameters as last parsed: (path, file identity, settled, parameters); a map of 100,000
+    #: iterations reads its 100,000-item list once, not once per iteration
+    _parameters_seen: tuple | None = PrivateAttr(default=None)
+    #: the store's folder, resolved once
+    _resolved_root: Path | None = PrivateAttr(default=None)
+
     def shared_paths(self) -> dict[str, str]:
         return {"log_folder": self.log_folder}
 
@@ -92,9 +102,28 @@ class PieceStore(BaseRunLogStore):
     def _dir(self, run_id: str) -> Path:
         return self.run_dir(check_run_id(run_id))
 
+    def _inside(self, folder: Path) -> bool:
+        """``folder`` is in the store's folder, not reached through a symbolic link out of it. Fast path: the
+        folders between the store's folder and ``folder`` are no links (two lstat calls for a step's record)."""
+        root = self._root()
+        try:
+            parts = folder.relative_to(root).parts
+        except ValueError:
+            parts = ("..",)
+        here = str(root)
+        for part in parts:
+            here = os.path.join(here, part)
+            if part == ".." or os.path.islink(here):
+                break
+        else:
+            return True
+        if self._resolved_root is None:
+            self._resolved_root = root.resolve()
+        return folder.resolve().is_relative_to(self._resolved_root)
+
     def _write(self, path: Path, model: BaseModel | dict) -> None:
         text = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
-        if not path.parent.resolve().is_relative_to(self._root().resolve()):  # through a link out of the folder
+        if not self._inside(path.parent):  # through a link out of the folder
             raise RunnableError(f"'{path}' is reached through a symbolic link out of '{self.log_folder}': "
                                 "nothing is written")
         try:
@@ -165,8 +194,23 @@ class PieceStore(BaseRunLogStore):
         self._write(self._dir(run_id) / HEADER, header)
 
     def get_parameters(self, run_id: str) -> dict[str, Parameter]:
-        data = self._read(self._need_run(run_id) / PARAMETERS) or {}
-        return {k: Parameter.model_validate(v) for k, v in data.items()}
+        """The run's parameters. Parsed again only when the file changed: every piece is replaced by a rename,
+        so an unchanged (inode, size, times) is an unchanged file, once it had settled when it was parsed."""
+        path = self._need_run(run_id) / PARAMETERS
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return {}
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            identity = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            seen = self._parameters_seen
+            if seen is not None and seen[0] == path and seen[1] == identity and seen[2]:
+                return dict(seen[3])
+            settled = time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED_NS
+            parameters = {k: Parameter.model_validate(v) for k, v in json.loads(fh.read()).items()}
+        self._parameters_seen = (path, identity, settled, parameters)
+        return dict(parameters)
 
     def set_parameters(self, run_id: str, parameters: dict[str, Parameter]) -> None:
         self._write_parameters(self._need_run(run_id), parameters)

@@ -48,3 +48,48 @@ def test_returns_must_match_the_declaration():
     assert split_returns((1, 2), specs) == {"a": 1, "b": 2}
     with pytest.raises(ParameterError, match="must return 2 values"):
         split_returns(1, specs)
+
+
+STEPS = """
+dag:
+  start_at: make
+  steps:
+    make: {type: task, command: steps.make, returns: [items], next: wait}
+    wait: {type: task, command: steps.wait, next: spoil}
+    spoil: {type: task, command: steps.spoil, next: grow}
+    grow: {type: task, command: steps.grow, returns: [items], next: count}
+    count: {type: task, command: steps.count, returns: [seen], next: success}
+"""
+
+FUNCTIONS = """
+import time
+
+def make():
+    return [1, 2, 3]
+
+def spoil(items):
+    items.append("spoiled")  # in place: the run's parameter must not change
+
+def wait():
+    time.sleep(2.5)  # the parameters file settles: a store that keeps what it parsed trusts it from now on
+
+def grow(items: list):
+    return items + [4]
+
+def count(items: list):
+    return items
+"""
+
+
+def test_each_step_reads_the_parameters_as_recorded(tmp_path):
+    """A step that changes a list it was given in place changes nothing the next step reads; a parameter
+    written after the run's parameters had settled is read anew (the store parses them once, not per step)."""
+    from tests.conftest import read_run_log, run_cli
+
+    (tmp_path / "p.yaml").write_text(STEPS)
+    (tmp_path / "steps.py").write_text(FUNCTIONS)
+    result = run_cli(["execute", "-f", "p.yaml", "--run-id", "r"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    run_log = read_run_log(tmp_path, "r")
+    assert run_log["parameters"]["items"]["value"] == [1, 2, 3, 4]
+    assert run_log["parameters"]["seen"]["value"] == [1, 2, 3, 4]
