@@ -10,6 +10,7 @@ composite nodes (parallel, map, dag) implement :meth:`CompositeNode.branch_runs`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -190,8 +191,9 @@ class CompositeNode(BaseNode):
         """Names of the parameters every branch of this step starts with (a map's ``iterate_as``)."""
         return ()
 
-    def branch_runs(self, ctx: "RunContext", map_variable: MapVariable) -> list[BranchRun]:
-        """The branches of this step in this run, in order; may raise RunnableError for a run-time mistake."""
+    def branch_runs(self, ctx: "RunContext", map_variable: MapVariable) -> Sequence[BranchRun]:
+        """The branches of this step in this run, in order (a sequence: a map makes each iteration's when it is
+        asked for); may raise RunnableError for a run-time mistake."""
         raise NotImplementedError
 
     def gather(self, ctx: "RunContext", map_variable: MapVariable,

