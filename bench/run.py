@@ -782,6 +782,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="also the wide maps: local maps of --wide-sizes iterations (sequential and enable_parallel), "
                              "chunked-fs reads and Argo maps of them on the emulator, batched (long: an hour here)")
     parser.add_argument("--wide-sizes", default="1000,10000,100000", help="the wide maps' sizes (comma-separated)")
+    parser.add_argument("--wide-only", action="store_true",
+                        help="only issue 15's figures: pod start-up, then what --wide adds (with the unbatched Argo "
+                             "maps the batched ones are compared with); skips the rest")
     parser.add_argument("--work-dir", default=str(HERE / ".work"),
                         help="where workloads are generated and run (default: bench/.work, beside the project, "
                              "where a user's runs happen; /tmp on some machines is far slower to create files in)")
@@ -797,6 +800,9 @@ def main(argv: list[str] | None = None) -> int:
     peer_max = 100 if quick else 300  # 0.50's cost grows with the square of the steps: 454 s at 1,000
     started = time.perf_counter()
     try:
+        if args.wide_only:
+            wide(args, report, root, ours, peer)
+            return finish(args, report, peer, started)
         print("local execution", flush=True)
         for kind in ("stub", "python"):
             for n in seq_sizes:
@@ -829,23 +835,38 @@ def main(argv: list[str] | None = None) -> int:
         print("local parallel execution", flush=True)
         parallel_speedup(report, root, ours, 4 if quick else 8, 0.3 if quick else 1.0)
         if args.wide:
-            sizes = [int(n) for n in args.wide_sizes.split(",")]
-            print("wide maps", flush=True)
-            wide_maps(report, root, ours, peer, sizes)
-            chunked_reads(report, root, ours, sizes)
-            emulated_maps(report, root, ours, [(n, None) for n in sizes], [])
+            wide(args, report, root, ours, peer, pods=False)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
         else:
             print(f"workloads kept in {root}")
+    return finish(args, report, peer, started)
+
+
+def wide(args, report: Report, root: Path, ours: Side, peer: Side | None, pods: bool = True) -> None:
+    """Issue 15's figures: the wide maps locally and on the emulator (and, alone, pod start-up and the unbatched
+    Argo maps the batched ones are compared with)."""
+    sizes = [int(n) for n in args.wide_sizes.split(",")]
+    if pods:
+        print("pod start-up", flush=True)
+        pod_startup(report, root, ours, peer, [300, 10000], 10000, 3)
+        emulated_maps(report, root, ours, [(20, 1), (60, 1)], sizes)
+    print("wide maps", flush=True)
+    wide_maps(report, root, ours, peer, sizes)
+    chunked_reads(report, root, ours, sizes)
+    emulated_maps(report, root, ours, [(n, None) for n in sizes], [])
+
+
+def finish(args, report: Report, peer: Side | None, started: float) -> int:
     evaluate(report)
     print_table(report)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
     out.write_text(json.dumps({
-        "commit": commit.stdout.strip(), "quick": quick, "python": platform.python_version(),
+        "commit": commit.stdout.strip(), "quick": args.quick, "wide_only": args.wide_only,
+        "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "peer": PEER_VERSION if peer else None,
         "seconds": round(time.perf_counter() - started, 1),
         "figures": [{**asdict(f), "ratio": f.ratio} for f in report.figures],

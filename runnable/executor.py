@@ -315,12 +315,12 @@ class BasePipelineExecutor(BaseService):
         step_log.status = dm.PROCESSING
         store.put_step_log(ctx.run_id, step_log)
         runs = node.branch_runs(ctx, map_variable)
+        ctx.observer.step_started(ctx, step_log, branches=len(runs))  # said before a wide map's minutes of writing
         for run in runs:
             if store.branch_log_or_none(ctx.run_id, run.internal_name) is None:
                 store.put_branch_log(ctx.run_id, BranchLog(internal_name=run.internal_name, status=dm.CREATED,
                                                            iteration=run.iteration, parameters=run.parameters))
         logger.info("step '%s': opened %d branches", step_log.internal_name, len(runs))
-        ctx.observer.step_started(ctx, step_log, branches=len(runs))
         return runs
 
     def fan_in(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable) -> str:
