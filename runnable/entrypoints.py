@@ -182,8 +182,9 @@ def fan(run_id: str, step: str, mode: str, pipeline_file: str, *, config_file: s
     Argo's ``withParam`` fans out over); closing records the step's status from its branches.
     With ``batches_file`` a map's iterations may run in batches instead (:mod:`runnable.batches`: of
     ``batch_size``, or automatically above ``batch_above`` iterations): the batches, as ranges of
-    iterations, go there and the iteration list is empty; in a retry only the iterations that did not
-    succeed in the original run are batched (the others are carried over here).
+    iterations, go there and the iteration list is empty. In a retry, of a map of at most
+    ``batches.CARRY_OVER_AT_MOST`` iterations only those that did not succeed in the original run are
+    batched (the others are carried over here); a wider map's batch pods carry over theirs.
     """
     ctx, node, mv = _pod_step(run_id, step, pipeline_file, config_file, map_variable)
     if not node.is_composite:
@@ -196,7 +197,8 @@ def fan(run_id: str, step: str, mode: str, pipeline_file: str, *, config_file: s
     if batches_file:
         from . import batches as batching
 
-        runs = ctx.executor.carry_over(ctx, runs)
+        if len(runs) <= batching.CARRY_OVER_AT_MOST:
+            runs = ctx.executor.carry_over(ctx, runs)
         batches = batching.form([r.iteration for r in runs], size=batch_size, above=batch_above)
         _write_json(batches_file, [batching.encode(b) for b in batches or []])
     if iterations_file:

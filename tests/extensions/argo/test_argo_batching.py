@@ -244,6 +244,34 @@ def test_two_failing_iterations_then_runnable_retry_reruns_exactly_those_two_in_
             assert step["reused"] and started < ended  # carried over from the original run
 
 
+def test_runnable_retry_of_a_map_wider_than_500_runs_its_batches_again_each_carrying_over_its_succeeded(project):
+    """Above 500 iterations the fan-out pod of the retry does not carry over the succeeded iterations itself (one
+    pod, ten minutes for 100,000): the batches are those of the original run and each carries over its own."""
+    (project / "m.yaml").write_text(REDUCED)
+    configure(project, "overrides: {batched: {batch_size: 100}}")
+    assert run_cli(["execute", "-f", "m.yaml", "-c", "argo-e2e.yaml", "-p", items(project, 600)], project).returncode == 0
+    volume(project).mkdir(parents=True, exist_ok=True)
+    (volume(project) / "broken").write_text("5\n550\n")
+    _, status = emulate(project)
+    assert status["phase"] == "Failed"
+    original_batches = sorted(n.rsplit(".", 1)[1] for n in batch_pods(status))
+    assert len(original_batches) == 6 and ran(project) == Counter(range(600))
+    [run_id] = run_ids_on_volume(project)
+
+    assert run_cli(["retry", run_id, "-f", "m.yaml", "-c", "argo-e2e.yaml"], project).returncode == 0
+    (volume(project) / "fixed").write_text("")
+    _, status = emulate(project, "retry.json")
+    assert status["phase"] == "Succeeded"
+    assert sorted(n.rsplit(".", 1)[1] for n in batch_pods(status)) == original_batches
+    assert ran(project) == Counter([5, 550])  # the batch pods ran only the two that failed
+    [new_id] = [r for r in run_ids_on_volume(project) if r != run_id]
+    log = volume_run_log(project, new_id)
+    assert log["status"] == "SUCCESS" and log["parameters"]["doubled"]["value"] == sum(2 * i for i in range(600))
+    branches = log["steps"]["fan"]["branches"]
+    assert all(b["status"] == "SUCCESS" for b in branches.values()) and len(branches) == 600
+    assert sorted(name for name, b in branches.items() if not b["steps"]["each"].get("reused")) == ["fan.5", "fan.550"]
+
+
 # --- how many nodes Argo keeps ----------------------------------------------------------------------------
 def test_node_count_and_status_size_stay_bounded_with_batches(project):
     """1,000 iterations in batches of 100: ten batch pods and a fixed few nodes; a map of 20 without batches
