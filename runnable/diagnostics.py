@@ -81,7 +81,11 @@ def _describe(error: dict, model: type | None) -> str:
         msg = msg.removeprefix("Value error, ")
     if kind in ("literal_error", "enum") and "expected" in (error.get("ctx") or {}):
         return f"must be {error['ctx']['expected']} (got {error.get('input')!r})"
-    return msg[:1].lower() + msg[1:]
+    msg = msg[:1].lower() + msg[1:]
+    written = error.get("input")
+    if not kind.startswith("value_error") and isinstance(written, (str, int, float)) and len(repr(written)) <= 60:
+        msg += f" (got {written!r})"  # a range or type error: the value written, as a validator's message says it
+    return msg
 
 
 def from_validation_error(

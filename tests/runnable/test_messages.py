@@ -130,3 +130,22 @@ def test_help_lists_each_command_once_and_the_old_pod_spelling_still_runs(tmp_pa
     assert "execute_single_node" not in listed
     old = run_cli(["execute_single_node", "--help"], tmp_path)
     assert old.returncode == 0 and "RUN_ID STEP" in old.stdout
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("max_step_duration_in_seconds: -3", "field 'pipeline-executor.config.max_step_duration_in_seconds': input should "
+                                         "be greater than or equal to 1 (got -3)"),
+    ("parallelism: many", "field 'pipeline-executor.config.parallelism': input should be a valid integer, unable to "
+                          "parse string as an integer (got 'many')"),
+])
+def test_a_value_out_of_range_or_of_the_wrong_type_is_echoed(tmp_path, line, expected):
+    """A configuration value pydantic refuses by its range or type: the message quotes what was written."""
+    _pipeline(tmp_path, """
+        dag:
+          start_at: a
+          steps:
+            a: {type: stub, next: success}
+        """)
+    (tmp_path / "argo.yaml").write_text(f"pipeline-executor:\n  type: argo\n  config:\n    image: x:1\n    {line}\n")
+    _refused(run_cli(["execute", "-f", "pipeline.yaml", "-c", "argo.yaml"], tmp_path),
+             f"error: argo.yaml:5: {expected}")
