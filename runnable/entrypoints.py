@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import RunnableError
+from .errors import PipelineDefinitionError, RunnableError
 
 
 def _services(config) -> dict[str, Any]:
@@ -130,25 +130,57 @@ def _pod_step(run_id: str, step: str, pipeline_file: str, config_file: str | Non
 def _pod_context(run_id: str, pipeline_file: str, config_file: str | None, *, step: str | None = None,
                  original_run_id: str = "", force: bool = False):
     """The context of a pod, and its ``step`` if it runs one. A pod that starts or ends a run does not read
-    the run log here; a step's pod reads from it whether the run is a retry."""
+    the run log here; a step's pod reads from it whether the run is a retry, and the pipeline the run started
+    with (:func:`_run_pipeline`)."""
     from .config import load_configuration
     from .graph import load_pipeline
+    from .errors import RunLogNotFoundError
     from .run_log_store import check_run_id
 
     config = load_configuration(config_file)
-    graph = load_pipeline(pipeline_file)
+    if step is None:
+        graph = load_pipeline(pipeline_file)
     run_id = check_run_id(run_id)
     services = _services(config)
-    node = graph.find(step) if step is not None else None
-    observer = None
-    if node is not None:  # a step's pod: its run is a retry if the run log says so
+    node = observer = None
+    if step is not None:  # a step's pod: its run is a retry if the run log says so
         from .progress import pod_reporter
 
-        original_run_id = services["run_log_store"].get_run_log_header(run_id).original_run_id
+        try:
+            header = services["run_log_store"].get_run_log_header(run_id)
+        except RunLogNotFoundError:  # a mistake in the pod's own arguments is named first
+            load_pipeline(pipeline_file).find(step)
+            raise
+        graph = _run_pipeline(pipeline_file, run_id, header.dag_hash, services["run_log_store"])
+        node = graph.find(step)
+        original_run_id = header.original_run_id
         observer = pod_reporter()  # its step's lines in the pod's log
     ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file, services=services,
                         original_run_id=original_run_id, force_retry=force, observer=observer)
     return ctx, node
+
+
+def _run_pipeline(pipeline_file: str, run_id: str, dag_hash: str, store):
+    """The pipeline a step's pod runs: the run log's record of it when the files it was read from are unchanged
+    (its steps then built only as asked for: the run checked the whole when it started); else the file read
+    again, refused if it is not the pipeline the run started with (``dag_hash``)."""
+    from .graph import load_pipeline, recorded_pipeline
+
+    try:
+        run_config = store.get_run_config(run_id)
+    except NotImplementedError:  # a store that keeps no run configuration
+        run_config = {}
+    graph = recorded_pipeline(pipeline_file, run_config, dag_hash)
+    if graph is not None:
+        return graph
+    graph = load_pipeline(pipeline_file)
+    if dag_hash and graph.dag_hash != dag_hash:
+        from .retry import describe_change
+
+        change = describe_change(run_config.get("dag") or {}, graph.definition)
+        raise PipelineDefinitionError(f"the pipeline changed since run '{run_id}' started ({change}): its steps run "
+                                      f"only the pipeline it started with; start a new run", file=pipeline_file)
+    return graph
 
 
 def retry(original_run_id: str, pipeline_file: str, *, config_file: str | None = None, run_id: str | None = None,

@@ -8,10 +8,12 @@ and field. Every walk is iterative, so pipelines of any length load.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import unicodedata
-from pathlib import Path
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
@@ -37,6 +39,9 @@ class Graph:
         self.file = file
         self.definition: dict[str, Any] = {}
         self.dag_hash = ""
+        self.nested_sources: list[Any] = []  # the definitions of nested pipeline files, in the order read
+        #: the files the pipeline was read from, with the digest of each text (None: not read from files)
+        self.source_files: list[tuple[str, str]] | None = None
 
     def node(self, name: str) -> BaseNode:
         return self.steps[name]
@@ -46,6 +51,8 @@ class Graph:
         return self.steps[self.start_at]
 
     def fail_node(self) -> BaseNode:
+        if isinstance(self.steps, LazySteps):
+            return self.steps[self.steps.fail_name]
         return next(n for n in self.steps.values() if n.type == "fail")
 
     def next_after(self, node: BaseNode, succeeded: bool) -> BaseNode:
@@ -90,14 +97,76 @@ class Graph:
             i += 2
         raise PipelineDefinitionError(f"no step '{internal_name}' in the pipeline", step=internal_name)
 
+    def sources_record(self) -> list[list[str]] | None:
+        """What the run log keeps so that a step's pod may take the pipeline from it (:func:`recorded_pipeline`)
+        rather than read its files again: each file read and the digest of its text. None when the record could
+        not stand for the files exactly: a pipeline not read from files, or values JSON does not keep as they
+        are (dates, keys that are not strings, infinities)."""
+        if not self.source_files:
+            return None
+        try:
+            text = json.dumps([self.definition, self.nested_sources], allow_nan=False)
+        except (TypeError, ValueError):
+            return None
+        if json.loads(text) != [self.definition, self.nested_sources]:
+            return None
+        return [[file, digest] for file, digest in self.source_files]
+
+
+class LazySteps(Mapping):
+    """The steps of a graph whose whole was checked when its run started (:func:`recorded_pipeline`): each step
+    is built, and its own fields checked, when first asked for; a pod builds the few it needs, not thousands."""
+
+    def __init__(self, builder: "GraphBuilder", data: dict, keys: list, segments: Segments) -> None:
+        self._builder, self._data, self._keys, self._segments = builder, data, keys, segments
+        self._scope = (builder.file, list(builder._dag_stack))
+        types = {step.get("type") for step in data.values()}
+        self._names = list(data) + [t for t in TERMINAL_TYPES if t not in types]
+        self._known = set(self._names)
+        self.fail_name = next(n for n in self._names if (data[n].get("type") if n in data else n) == "fail")
+        self._built: dict[str, BaseNode] = {}
+
+    def __getitem__(self, name: str) -> BaseNode:
+        node = self._built.get(name)
+        if node is None:
+            if name not in self._known:
+                raise KeyError(name)
+            if name in self._data:
+                with self._builder.scope(*self._scope):
+                    node = self._builder.node(name, self._data[name], self._keys + ["steps", name],
+                                              self._segments + (name,))
+            else:
+                node = _terminal(name, self._segments)
+            self._built[name] = node
+        return node
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _terminal(kind: str, segments: Segments) -> BaseNode:
+    """The success or fail step a graph has when it names none of that type."""
+    node = plugins.load("nodes", kind).model_validate({"type": kind})
+    node._name = kind
+    node._segments = segments + (kind,)
+    return node
+
 
 class GraphBuilder:
     """Builds and validates graphs from definitions, remembering the file for messages."""
 
-    def __init__(self, file: str | None, project_dir: Path | None = None) -> None:
+    def __init__(self, file: str | None, project_dir: Path | None = None, *, lazy: bool = False) -> None:
         self.file = file
         self.project_dir = (project_dir or Path.cwd()).resolve()
         self.sources: list[Any] = []  # every definition read, for the dag hash
+        self.source_files: list[tuple[str, str]] | None = None  # the files read, with their digests
+        self.lazy = lazy  # graphs of LazySteps, unchecked as a whole (a pipeline its run checked when it started)
         self._dag_stack: list[str] = []
 
     # --- errors ----------------------------------------------------------------------------------
@@ -119,6 +188,9 @@ class GraphBuilder:
 
     # --- building -------------------------------------------------------------------------------
     def graph(self, data: Any, keys: list, segments: Segments, *, where: str | None = None) -> Graph:
+        if self.lazy:
+            return Graph(data["start_at"], LazySteps(self, data["steps"], keys, segments),  # type: ignore[arg-type]
+                         description=data.get("description"), segments=segments, file=self.file)
         if not isinstance(data, dict):
             raise self.error("must be a mapping with start_at and steps", keys, step=where)
         for key in data:
@@ -166,10 +238,7 @@ class GraphBuilder:
                 if terminal in steps:
                     raise self.error(f"a step named '{terminal}' must be of type {terminal}", keys + ["steps", terminal],
                                      step=terminal, field="type")
-                node = plugins.load("nodes", terminal).model_validate({"type": terminal})
-                node._name = terminal
-                node._segments = segments + (terminal,)
-                steps[terminal] = node
+                steps[terminal] = _terminal(terminal, segments)
         graph = Graph(start_at, steps, description=data.get("description"), segments=segments, file=self.file)
         self.check(graph, keys, where)
         return graph
@@ -189,7 +258,7 @@ class GraphBuilder:
 
     def nested_file(self, relative: Any, keys: list, step: str) -> tuple[str, Any]:
         """Load a nested pipeline file; it must stay inside the project and not include itself."""
-        from .yamlio import load
+        from .yamlio import parse, read
 
         if not isinstance(relative, str) or not relative or "\0" in relative:
             raise self.error("must be the path of a pipeline file", keys, step=step, field="dag_definition")
@@ -201,27 +270,28 @@ class GraphBuilder:
         if str(resolved) in self._dag_stack:
             raise self.error(f"'{relative}' includes itself", keys, step=step, field="dag_definition")
         try:
-            data = load(resolved, error=PipelineDefinitionError)
+            text = read(resolved, error=PipelineDefinitionError)
+            data = parse(text, resolved, error=PipelineDefinitionError)
         except RunnableError as exc:
             raise self.error(f"'{relative}': {exc.message}", keys, step=step, field="dag_definition") from None
+        if self.source_files is not None:
+            self.source_files.append((str(PurePosixPath(resolved.relative_to(self.project_dir))), digest(text)))
         if not isinstance(data, dict) or "dag" not in data:
             raise self.error(f"'{relative}' has no 'dag' at its top", keys, step=step, field="dag_definition")
         return str(resolved), data
 
     def enter_file(self, file: str):
-        builder = self
+        return self.scope(file, self._dag_stack + [file])
 
-        class _Scope:
-            def __enter__(self_inner):
-                self_inner.saved = builder.file
-                builder._dag_stack.append(file)
-                builder.file = file
-
-            def __exit__(self_inner, *exc):
-                builder._dag_stack.pop()
-                builder.file = self_inner.saved
-
-        return _Scope()
+    @contextlib.contextmanager
+    def scope(self, file: str | None, dag_stack: list[str]):
+        """Build as if reading ``file``, included through ``dag_stack`` (the nested files around it)."""
+        saved = self.file, self._dag_stack
+        self.file, self._dag_stack = file, list(dag_stack)
+        try:
+            yield
+        finally:
+            self.file, self._dag_stack = saved
 
     # --- checks ---------------------------------------------------------------------------------
     def check(self, graph: Graph, keys: list, where: str | None) -> None:
@@ -317,9 +387,18 @@ def _containers(value: Any) -> set[int]:
     return found
 
 
-def build_pipeline(definition: Any, *, file: str | None = None, project_dir: Path | None = None) -> Graph:
-    """The validated top-level graph of a pipeline definition ({dag: {...}})."""
+def digest(text: str) -> str:
+    """The digest of a pipeline file's text (what the run log keeps to know the file unchanged)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def build_pipeline(definition: Any, *, file: str | None = None, project_dir: Path | None = None,
+                   text_digest: str | None = None) -> Graph:
+    """The validated top-level graph of a pipeline definition ({dag: {...}}); ``text_digest``: that of the
+    text of ``file`` it was read from (nested files read are then listed too, in ``source_files``)."""
     builder = GraphBuilder(file, project_dir)
+    if file is not None and text_digest is not None:
+        builder.source_files = [(file, text_digest)]
     if not isinstance(definition, dict) or "dag" not in definition:
         raise PipelineDefinitionError("must have a 'dag' at its top", file=file)
     # runnable's own examples keep YAML anchors in keys beside 'dag' (branch: &branch ...); such a key is
@@ -334,12 +413,43 @@ def build_pipeline(definition: Any, *, file: str | None = None, project_dir: Pat
     graph = builder.graph(definition["dag"], ["dag"], ())
     graph.definition = definition
     graph.dag_hash = dag_hash(*builder.sources)
-    graph.nested_sources = builder.sources[1:]  # type: ignore[attr-defined]
+    graph.nested_sources = builder.sources[1:]
+    graph.source_files = builder.source_files
     return graph
 
 
 def load_pipeline(path: str, *, project_dir: Path | None = None) -> Graph:
-    from .yamlio import load
+    from .yamlio import parse, read
 
-    definition = load(path, error=PipelineDefinitionError)
-    return build_pipeline(definition, file=path, project_dir=project_dir)
+    text = read(path, error=PipelineDefinitionError)
+    definition = parse(text, path, error=PipelineDefinitionError)
+    return build_pipeline(definition, file=path, project_dir=project_dir, text_digest=digest(text))
+
+
+def recorded_pipeline(path: str, run_config: dict, recorded_hash: str, *,
+                      project_dir: Path | None = None) -> Graph | None:
+    """The pipeline of a started run as its run log recorded it (``run_config``), if read from ``path`` and every
+    file it was read from is unchanged since (same digest); else None.
+
+    Its run checked the whole pipeline when it started, from these very files, so its steps are built (and
+    each checked on its own) only when asked for: a step's pod pays for the steps it uses, not for all."""
+    from .yamlio import read
+
+    sources = run_config.get("pipeline_sources")
+    definition = run_config.get("dag")
+    if not sources or sources[0][0] != path or not isinstance(definition, dict) or not recorded_hash:
+        return None
+    root = (project_dir or Path.cwd()).resolve()
+    for i, (file, wanted) in enumerate(sources):
+        try:
+            text = read(file if i == 0 else root / file)
+        except RunnableError:
+            return None
+        if digest(text) != wanted:
+            return None
+    graph = GraphBuilder(path, root, lazy=True).graph(definition["dag"], ["dag"], ())
+    graph.definition = definition
+    graph.dag_hash = recorded_hash
+    graph.nested_sources = run_config.get("nested_dags") or []
+    graph.source_files = [(file, wanted) for file, wanted in sources]
+    return graph

@@ -25,17 +25,26 @@ def _safe_yaml():
 
 def load(path: str | Path, *, error: type[RunnableError] = RunnableError) -> Any:
     """Load a YAML file; a missing file or a syntax error is one line naming the file and line."""
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    return parse(read(path, error=error), path, error=error)
 
+
+def read(path: str | Path, *, error: type[RunnableError] = RunnableError) -> str:
+    """The text of a file; a missing or unreadable file is one line naming it."""
     p = Path(path)
     try:
         if p.exists() and not p.is_file():  # a FIFO or a device would block the read forever
             raise error("cannot be read (not a regular file)", file=str(path))
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error("file not found", file=str(path)) from None
     except (OSError, ValueError) as exc:  # a folder, no permission, not UTF-8, a NUL in the path
         raise error(f"cannot be read ({exc.__class__.__name__})", file=str(path)) from None
+
+
+def parse(text: str, path: str | Path, *, error: type[RunnableError] = RunnableError) -> Any:
+    """The YAML ``text`` read from ``path`` (named in messages); a syntax error is one line naming its line."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         data = _safe_yaml().load(text)
     except MarkedYAMLError as exc:
