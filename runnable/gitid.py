@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 from .run_log import CodeIdentity
@@ -15,7 +17,23 @@ def _clean_url(url: str) -> str:
     return _CREDENTIALS.sub("", url)
 
 
+def _may_be_in_repository(project_dir: Path) -> bool:
+    """False only when no git repository can hold ``project_dir`` (no ``.git`` in it or above, none named by
+    GIT_DIR) and git is installed (else importing GitPython says so): most images a pod runs in have no
+    repository, and GitPython then need not be imported (a tenth of a pod's start-up)."""
+    if os.environ.get("GIT_DIR") or not shutil.which(os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"):
+        return True
+    for folder in (project_dir, *project_dir.parents):
+        if (folder / ".git").exists() or ((folder / "HEAD").is_file() and (folder / "objects").is_dir()):
+            return True
+    return False
+
+
 def code_identity(project_dir: Path) -> CodeIdentity:
+    outside = CodeIdentity(code_identifier_type="git",
+                           code_identifier_message=f"{project_dir} is not inside a git repository")
+    if not _may_be_in_repository(project_dir.resolve()):
+        return outside
     try:
         import git
     except ImportError as exc:  # the git executable is missing
@@ -23,8 +41,7 @@ def code_identity(project_dir: Path) -> CodeIdentity:
     try:
         repo = git.Repo(project_dir, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        return CodeIdentity(code_identifier_type="git",
-                            code_identifier_message=f"{project_dir} is not inside a git repository")
+        return outside
     try:
         commit = repo.head.commit.hexsha
     except ValueError:

@@ -49,3 +49,17 @@ def test_run_log_records_the_commit(tmp_path):
     ident = read_run_log(tmp_path, "g")["steps"]["a"]["code_identities"][0]
     assert ident["code_identifier"] == commit and ident["code_identifier_type"] == "git"
     assert ident["code_identifier_dependable"] is True  # untracked files (p.yaml, the run log) do not count
+
+
+def test_outside_a_repository_without_git_installed_says_git_is_missing(tmp_path):
+    """Only with git installed does a folder with no repository around it skip GitPython: without git, what
+    importing GitPython says is recorded, as before."""
+    import os
+    import sys
+
+    code = "import sys, pathlib; from runnable.gitid import code_identity; " \
+           "print(code_identity(pathlib.Path(sys.argv[1])).code_identifier_message)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT")} | {"PATH": str(tmp_path / "no-bin")}
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("git is not available: "), out.stdout
