@@ -84,6 +84,7 @@ def _run(ctx, parameters, *, imports: bool = True) -> str | None:
 
     if not ctx.executor.runs_locally:  # a retry's original run log is in the cluster: pods check it at start
         check(ctx.graph, None if ctx.original_run_id else parameters, imports=imports, project_dir=ctx.project_dir)
+        ctx.executor.check_run(ctx)
         ctx.executor.describe_run(ctx, parameters)
         return None
     if ctx.original_run_id:
@@ -91,6 +92,7 @@ def _run(ctx, parameters, *, imports: bool = True) -> str | None:
 
         parameters = retrying.prepare(ctx, ctx.original_run_id, force=ctx.force_retry)
     check(ctx.graph, parameters, imports=imports, project_dir=ctx.project_dir)
+    ctx.executor.check_run(ctx)
     return ctx.executor.execute_pipeline(ctx, parameters)
 
 
@@ -101,10 +103,14 @@ def validate(pipeline_file: str, *, config_file: str | None = None, parameters_f
     from .parameters import initial_parameters
     from .preflight import check
 
-    config, graph, _ = _prepare(pipeline_file, config_file, None)
+    config, graph, run_id = _prepare(pipeline_file, config_file, None)
     parameters = initial_parameters(parameters_file)
-    _services(config)  # the services the configuration names must build
-    return check(graph, parameters, imports=imports)
+    services = _services(config)  # the services the configuration names must build
+    checked = check(graph, parameters, imports=imports)
+    ctx = build_context(graph=graph, config=config, run_id=run_id, pipeline_file=pipeline_file,
+                        parameters_file=parameters_file, services=services)
+    services["executor"].check_run(ctx)  # what the executor would refuse before its first step
+    return checked
 
 
 def parse_map_variable(text: str | None) -> dict[str, int]:

@@ -81,6 +81,11 @@ class BasePipelineExecutor(BaseService):
         """The run this executor's configuration says to retry, and whether a changed pipeline is allowed."""
         return None
 
+    def check_run(self, ctx: "RunContext") -> None:
+        """What this executor can tell is wrong before anything runs: its configuration against the pipeline
+        (an override a step names and the configuration does not define, a path pods could not share). Raises
+        the first problem; ``runnable validate`` and ``runnable execute`` both call it after the pre-flight."""
+
     def describe_run(self, ctx: "RunContext", parameters: dict[str, dm.Parameter]) -> None:
         """Executors that do not run the pipeline here (argo) write what will run it instead."""
         raise NotImplementedError

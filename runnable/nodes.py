@@ -127,6 +127,14 @@ class BaseNode(BaseModel):
         """The file that defines this step and the keys leading to it there (for the line of a message)."""
         return self._written_at
 
+    def error(self, message: str, field: str, cls: type = PipelineDefinitionError):
+        """A mistake in ``field`` (dotted keys under the step) of this step's definition, with its file and line."""
+        from .yamlio import locate
+
+        file, keys = self._written_at
+        return cls(message, file=file, line=locate(file, [*keys, *field.split(".")]) if file else None,
+                   step=self.name, field=field)
+
     def internal_name(self, map_variable: MapVariable | None = None) -> str:
         return resolve(self._segments, map_variable)
 

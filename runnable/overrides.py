@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypeVar
 
 from pydantic import BaseModel
 
-from .errors import PipelineDefinitionError
 
 if TYPE_CHECKING:
     from .nodes import BaseNode
@@ -27,10 +26,9 @@ def named_override(node: "BaseNode", executor: str, overrides: Mapping[str, O], 
     if name is None:
         return None
     if name not in overrides:
-        raise PipelineDefinitionError(
-            f"names no override of the {executor} configuration ('{name}'); defined: "
-            f"{', '.join(sorted(overrides)) or 'none'}",
-            file=pipeline_file, step=node.name, field=f"overrides.{executor}")
+        error = node.error(f"names no override of the {executor} configuration ('{name}'); defined: "
+                           f"{', '.join(sorted(overrides)) or 'none'}", f"overrides.{executor}")
+        raise error.located(file=pipeline_file)
     return overrides[name]
 
 

@@ -27,15 +27,10 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
     service_name: ClassVar[str] = "argo"
     runs_locally: ClassVar[bool] = False
 
-    def describe_run(self, ctx, parameters) -> None:
-        from .emit import dump
-        from .transpiler import Transpiler
-        from .validation import check_manifest
-
-        pipeline_file = self._in_project(ctx.pipeline_file, "-f", "the pipeline file")
-        config_file = self._in_project(ctx.config.file, "-c", "the configuration file")
-        parameters_file = self._in_project(ctx.parameters_file, "-p", "the parameters file") \
-            if ctx.parameters_file else None
+    def check_run(self, ctx) -> None:
+        """Everything a pod needs is in the image (the project's files) or on a shared volume; names Argo can
+        take; every override a step names defined and fit for the step."""
+        self._files(ctx)
         self._check_shared(ctx)
         self._check_names(ctx)
         if ctx.run_id_chosen and self.kind != "Workflow":
@@ -43,6 +38,22 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
                                      f"run id; leave --run-id out (each run is named by its workflow's uid) or "
                                      f"name a run when starting it: argo submit --from ... -p run_id=...",
                                      field="--run-id")
+        for node in ctx.graph.walk():
+            if self.service_name in node.overrides:
+                self.step_settings(ctx, node)
+
+    def _files(self, ctx) -> tuple[str, str, str | None]:
+        """The pipeline, configuration and parameters files as pods name them (in the project, relative)."""
+        return (self._in_project(ctx.pipeline_file, "-f", "the pipeline file"),
+                self._in_project(ctx.config.file, "-c", "the configuration file"),
+                self._in_project(ctx.parameters_file, "-p", "the parameters file") if ctx.parameters_file else None)
+
+    def describe_run(self, ctx, parameters) -> None:
+        from .emit import dump
+        from .transpiler import Transpiler
+        from .validation import check_manifest
+
+        pipeline_file, config_file, parameters_file = self._files(ctx)
         workflow = Transpiler(ctx, self, pipeline_file=pipeline_file, config_file=config_file,
                               parameters_file=parameters_file, parameters=parameters).workflow()
         manifest = workflow.dump()
@@ -94,12 +105,11 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
         if override is not None:
             name = node.overrides[self.service_name]
             if override.parallelism is not None and not node.is_composite:
-                raise PipelineDefinitionError(
-                    f"override '{name}' sets parallelism, which only applies to steps with branches (parallel, map, dag)",
-                    file=ctx.pipeline_file, step=node.name, field="overrides.argo")
+                raise node.error(f"override '{name}' sets parallelism, which only applies to steps with branches "
+                                 "(parallel, map, dag)", "overrides.argo").located(file=ctx.pipeline_file)
             if override.batch_size is not None and node.type != "map":
-                raise PipelineDefinitionError(f"override '{name}' sets batch_size, which only applies to map steps",
-                                              file=ctx.pipeline_file, step=node.name, field="overrides.argo")
+                raise node.error(f"override '{name}' sets batch_size, which only applies to map steps",
+                                 "overrides.argo").located(file=ctx.pipeline_file)
         return settings_for(self, override)
 
     # --- checks: everything a pod needs must be in the image or on a shared volume -------------------
@@ -141,6 +151,5 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
             if node.on_failure and nxt and not node.is_terminal:
                 _, graph = ctx.graph.locate(node.internal_name_template())
                 if graph.steps[nxt].type == "fail" and not graph.steps[node.on_failure].is_terminal:
-                    raise PipelineDefinitionError(
-                        "a step whose next is the fail step cannot also have an on_failure route in Argo (both "
-                        "outcomes fail the pod)", file=ctx.pipeline_file, step=node.name, field="on_failure")
+                    raise node.error("a step whose next is the fail step cannot also have an on_failure route in "
+                                     "Argo (both outcomes fail the pod)", "on_failure").located(file=ctx.pipeline_file)

@@ -74,9 +74,11 @@ class LocalExecutor(StepLimits, BasePipelineExecutor):
     max_processes: int = Field(default=0, ge=0, description="0: the number of CPUs")
     overrides: dict[str, StepLimits] = {}
 
-    def execute_pipeline(self, ctx, parameters) -> str:
+    def check_run(self, ctx) -> None:
         for node in ctx.graph.walk():  # a step naming an override not defined: nothing runs
             named_override(node, self.overrides_key, self.overrides, ctx.pipeline_file)
+
+    def execute_pipeline(self, ctx, parameters) -> str:
         with processes.watched_run():
             return super().execute_pipeline(ctx, parameters)
 

@@ -447,3 +447,44 @@ def test_a_callable_without_a_signature_is_imported_and_not_bound(project):
     write(project, "dag:\n  start_at: t\n  steps:\n    t: {type: task, command: builtins.dict, next: success}\n")
     result = run_cli(["validate", "-f", "pipeline.yaml"], project)
     assert result.returncode == 0, result.stderr
+
+
+# --- what the executor would refuse, found by validate too ------------------------------------------------------
+ARGO_SHARED = """
+pipeline-executor:
+  type: argo
+  config:
+    image: x:1
+    persistent_volumes: [{name: shared, mount_path: /mnt}]
+run-log-store: {type: file-system, config: {log_folder: /mnt/run_logs}}
+catalog: {type: file-system, config: {catalog_location: /mnt/catalog}}
+"""
+
+
+@pytest.mark.parametrize("config,executor_field,expected", [
+    (None, "local", "pipeline.yaml:5: step 'b': field 'overrides.local': names no override of the local "
+                    "configuration ('nosuch'); defined: none"),
+    (ARGO_SHARED, "argo", "pipeline.yaml:5: step 'b': field 'overrides.argo': names no override of the argo "
+                          "configuration ('nosuch'); defined: none"),
+    (ARGO_SHARED.replace("/mnt/run_logs", "run_logs"), "argo",
+     "config.yaml: field 'run-log-store.config.log_folder': 'run_logs' is not on a persistent volume every pod "
+     "mounts (/mnt): pods would not share it"),
+])
+@pytest.mark.parametrize("command", ["validate", "execute"])
+def test_validate_refuses_what_the_executor_would(project, config, executor_field, expected, command):
+    """`runnable validate -c` says what `execute -c` would refuse before its first step: an override the
+    configuration does not define, a store the pods could not share."""
+    write(project, f"""
+        dag:
+          start_at: a
+          steps:
+            a: {{type: task, command: functions.start, next: b}}
+            b: {{type: stub, overrides: {{{executor_field}: nosuch}}, next: success}}
+        """)
+    args = [command, "-f", "pipeline.yaml"]
+    if config:
+        (project / "config.yaml").write_text(config)
+        args += ["-c", "config.yaml"]
+    result = run_cli(args, project)
+    assert result.returncode == 2 and result.error_lines == [f"error: {expected}"], result.stderr
+    nothing_ran(project)

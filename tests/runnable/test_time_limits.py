@@ -116,7 +116,7 @@ def test_a_step_naming_an_undefined_override_runs_nothing(tmp_path):
     steps = task("capped", "sleep 1", shell=True, extra="      overrides: {local: nosuch}\n")
     result, run_log, _ = run(tmp_path, steps, "capped", config(2, "{short: {max_step_duration_in_seconds: 2}}"))
     assert result.returncode == 2
-    assert result.error_lines == ["error: pipeline.yaml: step 'capped': field 'overrides.local': names no override "
+    assert result.error_lines == ["error: pipeline.yaml:8: step 'capped': field 'overrides.local': names no override "
                                   "of the local configuration ('nosuch'); defined: short"]
     assert run_log is None and not (tmp_path / ".run_log_store").exists()
 
