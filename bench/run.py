@@ -850,7 +850,7 @@ def wide(args, report: Report, root: Path, ours: Side, peer: Side | None, pods: 
     sizes = [int(n) for n in args.wide_sizes.split(",")]
     if pods:
         print("pod start-up", flush=True)
-        pod_startup(report, root, ours, peer, [300, 10000], 10000, 3)
+        pod_startup(report, root, ours, peer, [100] if args.quick else [300, 10000], 100 if args.quick else 10000, 3)
         emulated_maps(report, root, ours, [(20, 1), (60, 1)], sizes)
     print("wide maps", flush=True)
     wide_maps(report, root, ours, peer, sizes)
