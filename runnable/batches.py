@@ -7,7 +7,8 @@ travels through the executor's own machinery (Argo's ``withParam``).
 
 Each iteration is still its own branch in the run log. A batch run again (its process retried) leaves
 alone the iterations that succeeded and *resumes* the others: their steps that succeeded are kept, the
-rest get further attempts, numbered on from the ones recorded (``resuming``).
+rest get further attempts, numbered on from the ones recorded (``resuming``). Only the last try follows a
+failure where the pipeline routes it (``provisional``).
 
 In a retry (``runnable retry``) the iterations that succeeded in the original run are carried over, not run:
 their step logs copied into the new run, marked reused. The pod that opens a map of at most
@@ -27,6 +28,10 @@ from .errors import RunnableError
 CARRY_OVER_AT_MOST = 500
 #: True while an iteration attempted before by this run is run again (a retried batch)
 resuming: ContextVar[bool] = ContextVar("resuming", default=False)
+#: True in a try of a batch that will be made again if an iteration fails (an Argo batch pod with retries left): a
+#: failing iteration stops at the step that failed, for the next try to resume, instead of following the failure
+#: (``on_failure``, the ``fail`` step), whose records the next try, if it succeeds, could not take back
+provisional: ContextVar[bool] = ContextVar("provisional", default=False)
 
 
 def encode(indexes: list[int]) -> str:

@@ -226,13 +226,16 @@ def fan(run_id, step, mode, pipeline_file, config_file, map_variable, iterations
 @config_option
 @map_option
 @click.option("--iterations", required=True, metavar="RANGES", help="The map's iterations to run, e.g. 0-99,120.")
+@click.option("--retries", type=click.IntRange(min=0), default=None,
+              help="Argo's retry count of this pod ({{retries}}): before its last try a failing iteration stops at "
+                   "its failed step.")
 @log_level_option
-def execute_batch(run_id, step, pipeline_file, config_file, map_variable, iterations):
+def execute_batch(run_id, step, pipeline_file, config_file, map_variable, iterations, retries):
     """Run some iterations of a map step of an existing run, one after another (an Argo batch pod)."""
     from . import entrypoints
 
     ok = entrypoints.execute_batch(run_id, step, pipeline_file, iterations=iterations, config_file=config_file,
-                                   map_variable=map_variable)
+                                   map_variable=map_variable, retries=retries)
     if not ok:
         sys.exit(1)
 

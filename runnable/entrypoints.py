@@ -252,7 +252,7 @@ def _write_json(file: str, value: Any) -> None:
 
 
 def execute_batch(run_id: str, step: str, pipeline_file: str, *, iterations: str, config_file: str | None = None,
-                  map_variable: str | None = None) -> bool:
+                  map_variable: str | None = None, retries: int | None = None) -> bool:
     """Run some iterations of an opened map step, one after another (an Argo batch pod); True when all succeeded."""
     from .batches import decode
 
@@ -260,7 +260,7 @@ def execute_batch(run_id: str, step: str, pipeline_file: str, *, iterations: str
     ctx, node, mv = _pod_step(run_id, step, pipeline_file, config_file, map_variable)
     if node.type != "map":
         raise RunnableError(f"'{step}' is a {node.type} step; only a map step's iterations run in batches", step=step)
-    return ctx.executor.execute_batch(ctx, node, mv, indexes)
+    return ctx.executor.execute_batch(ctx, node, mv, indexes, retries)
 
 
 def start_run(run_id: str, pipeline_file: str, *, config_file: str | None = None, parameters_file: str | None = None,

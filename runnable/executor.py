@@ -25,7 +25,7 @@ from .run_log import BranchLog, RunLog, StepAttempt, StepLog
 from .errors import RunnableError
 from .nodes import BaseNode, BranchRun, CompositeNode, MapVariable, Outcome
 from .service import BaseService
-from .batches import resuming
+from .batches import provisional, resuming
 
 if TYPE_CHECKING:
     from .context import RunContext
@@ -177,6 +177,8 @@ class BasePipelineExecutor(BaseService):
             status = self.execute_from_graph(ctx, node, map_variable)
             if node.is_terminal:
                 return dm.SUCCESS if node.type == "success" else dm.FAIL
+            if status != dm.SUCCESS and provisional.get():  # a batch tried again: its last try follows the failure
+                return dm.FAIL
             node = graph.next_after(node, status == dm.SUCCESS)
 
     def execute_from_graph(self, ctx: "RunContext", node: BaseNode, map_variable: MapVariable) -> str:
@@ -359,11 +361,14 @@ class BasePipelineExecutor(BaseService):
         return self.execute_graph(ctx, branch.graph, branch.map_variable)
 
     def execute_batch(self, ctx: "RunContext", node: CompositeNode, map_variable: MapVariable,
-                      iterations: list[int]) -> bool:
+                      iterations: list[int], retries: int | None = None) -> bool:
         """Run some iterations of an opened map step here, one after another (an Argo batch pod); True when every
         one succeeded. Each is its own branch: one that fails, or raises, fails its branch only, and the others still
-        run. One that succeeded already is left alone; the others resume (:mod:`runnable.batches`)."""
+        run. One that succeeded already is left alone; the others resume (:mod:`runnable.batches`). ``retries``: how
+        many tries of this batch came before (Argo's ``{{retries}}``); in a try that will be made again
+        (:meth:`batch_retries_allowed`) an iteration that fails stops at its failed step."""
         store = ctx.run_log_store
+        again = retries is not None and retries < self.batch_retries_allowed(ctx, node)
         runs = node.branch_runs(ctx, map_variable)
         if iterations and max(iterations) >= len(runs):
             raise RunnableError(f"step '{node.name}' has {len(runs)} iterations, so no iteration {max(iterations)}",
@@ -374,7 +379,7 @@ class BasePipelineExecutor(BaseService):
             log = store.branch_log_or_none(ctx.run_id, run.internal_name)
             if log is not None and log.status == dm.SUCCESS:
                 continue
-            token = resuming.set(True)
+            token, held = resuming.set(True), provisional.set(again)
             try:
                 status = self.execute_branch(ctx, run)
             except Exception as exc:  # told in the step log that raised it (failing_step); the batch goes on
@@ -384,8 +389,13 @@ class BasePipelineExecutor(BaseService):
                 store.put_branch_log(ctx.run_id, branch)
             finally:
                 resuming.reset(token)
+                provisional.reset(held)
             ok = ok and status == dm.SUCCESS
         return ok
+
+    def batch_retries_allowed(self, ctx: "RunContext", node: CompositeNode) -> int:
+        """How many times a batch of ``node``'s iterations is tried again after a try that failed."""
+        return 0
 
     def carry_over(self, ctx: "RunContext", runs: list[BranchRun]) -> list[BranchRun]:
         """In a retry, the iterations (or branches) that succeeded in the original run are walked here, every step

@@ -97,6 +97,11 @@ class ArgoExecutor(ArgoConfig, BasePipelineExecutor):
 
         return Transpiler.attempts(node, self.step_settings(ctx, node))
 
+    def batch_retries_allowed(self, ctx, node) -> int:
+        from .transpiler import Transpiler
+
+        return Transpiler.retry_limit(self.step_settings(ctx, node))  # the batch template's retryStrategy.limit
+
     def step_settings(self, ctx, node: BaseNode) -> StepSettings:
         """A step's settings: the configuration's, changed by the override the step names, which is checked
         (defined; parallelism only on a step with branches, batch_size only on a map). The one place both the

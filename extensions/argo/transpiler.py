@@ -461,11 +461,12 @@ class Transpiler:
                 max_duration=retry.backoff.max_duration))
         elif limit > 0:  # no retry strategy configured, but the step's max_attempts asks for more attempts
             retry_strategy = a.RetryStrategy(limit=str(limit), retry_policy="Always")
-        if kind == TASK and retry_strategy is not None:
+        if kind in (TASK, BATCH) and retry_strategy is not None:
             # Argo binds {{retries}} only where a retry strategy applies (workflow/controller/operator.go,
             # executeTemplate: `if woc.retryStrategy(processedTmpl) != nil` then `localParams[Retries]`;
             # spec.retryStrategy is never written). Elsewhere it stays literal text, so a template without one
-            # runs its step's single attempt (the pod's default) and takes no attempt number.
+            # runs its step's single attempt (the pod's default) and takes no attempt number. A batch pod is told
+            # its try so that only the last follows a failing iteration's failure (runnable.batches.provisional).
             args += ["--retries", "{{retries}}"]
         env = [a.EnvVar(name=s.environment_variable, value_from=a.EnvVarSource(secret_key_ref=a.SecretKeySelector(
             name=s.secret_name, key=s.secret_key))) for s in secrets]

@@ -203,6 +203,30 @@ def test_a_failing_iteration_fails_its_branch_and_a_retried_batch_pod_reruns_onl
     assert log["status"] == "SUCCESS" and log["parameters"]["doubled"]["value"] == 90
     assert _attempts(log, 3) == [(1, "FAIL"), (2, "SUCCESS")]
     assert all(_attempts(log, i) == [(1, "SUCCESS")] for i in range(10) if i != 3)
+    # the first try, which Argo would retry, stopped the iteration at its failed step: its branch holds the steps
+    # of a clean run, not also the fail step the failure would have led to
+    assert sorted(log["steps"]["fan"]["branches"]["fan.3"]["steps"]) == ["each", "success"]
+
+
+def test_the_last_try_of_a_batch_pod_follows_a_failing_iteration_to_the_fail_step(project):
+    """Argo gives the pod ``{{retries}}`` (operator.go executeTemplate binds it beside a retryStrategy): the try
+    with no retry left records the failure as the pipeline routes it, the fail step and a failed branch."""
+    (project / "m.yaml").write_text(REDUCED)
+    configure(project, "overrides: {batched: {batch_size: 5, retry_strategy: {limit: 1}}}")
+    assert run_cli(["execute", "-f", "m.yaml", "-c", "argo-e2e.yaml", "-p", items(project, 10)], project).returncode == 0
+    batch = templates(YAML(typ="safe").load((project / "argo-pipeline.yaml").read_text()))["runnable-batch-batched"]
+    assert batch["container"]["args"][-2:] == ["--retries", "{{retries}}"]
+    volume(project).mkdir(parents=True, exist_ok=True)
+    (volume(project) / "broken").write_text("3\n")
+    _, status = emulate(project)
+    assert status["phase"] == "Failed"
+    assert ran(project) == Counter({**{i: 1 for i in range(10)}, 3: 2})  # two tries of the pod of batch 0-4
+    [run_id] = run_ids_on_volume(project)
+    log = volume_run_log(project, run_id)
+    branches = log["steps"]["fan"]["branches"]
+    assert log["status"] == "FAIL" and branches["fan.3"]["status"] == "FAIL"
+    assert sorted(branches["fan.3"]["steps"]) == ["each", "fail"] and _attempts(log, 3) == [(1, "FAIL"), (2, "FAIL")]
+    assert all(b["status"] == "SUCCESS" for name, b in branches.items() if name != "fan.3")
 
 
 def test_two_failing_iterations_then_runnable_retry_reruns_exactly_those_two_in_batches(project):
