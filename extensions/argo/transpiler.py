@@ -463,7 +463,8 @@ class Transpiler:
             retry_strategy = a.RetryStrategy(limit=str(limit), retry_policy="Always")
         if kind in (TASK, BATCH) and retry_strategy is not None:
             # Argo binds {{retries}} only where a retry strategy applies (workflow/controller/operator.go,
-            # executeTemplate: `if woc.retryStrategy(processedTmpl) != nil` then `localParams[Retries]`;
+            # executeTemplate: `if woc.retryStrategy(processedTmpl) != nil` ~line 2446, then the retry node's
+            # child count as `localParams[varkeys.Retries.Template()]` ~line 2520;
             # spec.retryStrategy is never written). Elsewhere it stays literal text, so a template without one
             # runs its step's single attempt (the pod's default) and takes no attempt number. A batch pod is told
             # its try so that only the last follows a failing iteration's failure (runnable.batches.provisional).

@@ -209,8 +209,9 @@ def test_a_failing_iteration_fails_its_branch_and_a_retried_batch_pod_reruns_onl
 
 
 def test_the_last_try_of_a_batch_pod_follows_a_failing_iteration_to_the_fail_step(project):
-    """Argo gives the pod ``{{retries}}`` (operator.go executeTemplate binds it beside a retryStrategy): the try
-    with no retry left records the failure as the pipeline routes it, the fail step and a failed branch."""
+    """Argo gives the pod ``{{retries}}`` (operator.go executeTemplate ~lines 2446-2520 bind it beside a
+    retryStrategy): the try with no retry left records the failure as the pipeline routes it, the fail step and a
+    failed branch."""
     (project / "m.yaml").write_text(REDUCED)
     configure(project, "overrides: {batched: {batch_size: 5, retry_strategy: {limit: 1}}}")
     assert run_cli(["execute", "-f", "m.yaml", "-c", "argo-e2e.yaml", "-p", items(project, 10)], project).returncode == 0
