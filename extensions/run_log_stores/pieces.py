@@ -122,7 +122,7 @@ class PieceStore(BaseRunLogStore):
         return folder.resolve().is_relative_to(self._resolved_root)
 
     def _write(self, path: Path, model: BaseModel | dict) -> None:
-        text = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model)
+        text = model.model_dump_json() if isinstance(model, BaseModel) else json.dumps(model, default=str)  # a YAML date
         if not self._inside(path.parent):  # through a link out of the folder
             raise RunnableError(f"'{path}' is reached through a symbolic link out of '{self.log_folder}': "
                                 "nothing is written")

@@ -61,6 +61,18 @@ def test_mixed_key_types_still_run(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.parametrize("store", ["file-system", "chunked-fs"])
+def test_a_date_in_the_pipeline_is_just_data(tmp_path, store):
+    """YAML reads 2024-05-01 as a date, which JSON has no type for: the run log records the pipeline all the
+    same (it was an internal error when the run log was written)."""
+    (tmp_path / "p.yaml").write_text(PIPELINE.format(step=SHELL + "}").replace("dag:\n", "dag:\n  description: 2024-05-01\n"))
+    (tmp_path / "c.yaml").write_text(f"run-log-store: {{type: {store}}}\n")
+    result = run_cli(["execute", "-f", "p.yaml", "-c", "c.yaml", "--run-id", "r"], tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    shown = run_cli(["show", "r", "--json", "-c", "c.yaml"], tmp_path, timeout=60)
+    assert shown.returncode == 0 and '"description": "2024-05-01"' in shown.stdout, shown.stderr
+
+
 @pytest.mark.parametrize("option", ["-c", "--parameters-file"])
 def test_fifo_and_amplified_configuration_and_parameters_refused(tmp_path, option):
     os.mkfifo(tmp_path / "fifo.yaml")
