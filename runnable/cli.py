@@ -302,11 +302,11 @@ def show(run_id, log_folder, config_file, as_json):
     """Show one run as a tree of its steps and branches (a run still going, or cut short, too)."""
     from . import views
 
-    _, run_log = views.find_run(views.open_stores(config_file, log_folder), run_id)
+    stores = views.open_stores(config_file, log_folder)
     if as_json:
-        click.echo(run_log.model_dump_json(indent=1))
+        views.write_run_json(stores, run_id, click.get_text_stream("stdout").write)
     else:
-        views.show_run(run_log)
+        views.show_run(views.find_run(stores, run_id)[1])
 
 
 @cli.command()

@@ -8,7 +8,7 @@ log -- so that recording a step costs the same in a run of ten steps or of ten t
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, Callable, ClassVar
 
 from pydantic_core import to_json
 
@@ -90,6 +90,12 @@ class BaseRunLogStore(BaseService):
             return True
         except RunLogNotFoundError:
             return False
+
+    def write_json(self, run_id: str, write: Callable[[str], Any]) -> None:
+        """The whole run log as JSON (``get_run_log(run_id).model_dump_json(indent=1)``), in parts through
+        ``write``: a store keeping pieces writes one step or branch log at a time (``runnable show --json`` of a
+        run of 100,000 map iterations in little memory)."""
+        write(self.get_run_log(run_id).model_dump_json(indent=1))
 
     def location(self, run_id: str) -> str:
         """Where a user finds the run log (shown when a run ends)."""

@@ -87,6 +87,20 @@ def find_run(stores: list["BaseRunLogStore"], run_id: str) -> tuple["BaseRunLogS
     raise RunLogNotFoundError(f"no run '{run_id}' in {_where(stores)}")
 
 
+def write_run_json(stores: list["BaseRunLogStore"], run_id: str, write) -> None:
+    """The whole run log of ``run_id`` as JSON through ``write``, from the first store that holds it, as the
+    store gives it in parts (a map of 100,000 iterations is never held whole)."""
+    from .run_log_store import check_run_id
+
+    check_run_id(run_id)
+    for store in stores:
+        if store.run_exists(run_id):
+            store.write_json(run_id, write)
+            write("\n")
+            return
+    raise RunLogNotFoundError(f"no run '{run_id}' in {_where(stores)}")
+
+
 # --- times ------------------------------------------------------------------------------------------
 def _time(text: str) -> datetime | None:
     try:

@@ -182,6 +182,9 @@ class PieceStore(BaseRunLogStore):
     def _consolidated_exists(self, run_id: str) -> bool:
         return False
 
+    def run_exists(self, run_id: str) -> bool:
+        return (self._dir(run_id) / HEADER).exists() or self._consolidated_exists(run_id)
+
     def get_run_log_header(self, run_id: str) -> RunLog:
         return RunLog.model_validate(self._read(self._need_run(run_id) / HEADER))
 
@@ -260,7 +263,7 @@ class PieceStore(BaseRunLogStore):
                 if data is not None:
                     yield entry.path, data
 
-    def write_gathered(self, run_id: str, write: Callable[[str], Any]) -> None:
+    def write_json(self, run_id: str, write: Callable[[str], Any]) -> None:
         """Write the whole run log as JSON, as ``get_run_log(run_id).model_dump_json(indent=1)`` would, holding one
         step or branch log at a time: a run of 100,000 map iterations is gathered in linear time and little memory."""
         d = self._need_run(run_id)

@@ -145,6 +145,8 @@ def test_runs_and_show_on_a_run_still_going(project, config):
         out = run_cli(["show", "going"], project).stdout
         assert "run going: PROCESSING" in out
         assert "before (stub) SUCCESS" in out and "wait (task) PROCESSING" in out
+        going = json.loads(run_cli(["show", "going", "--json"], project).stdout)  # gathered from its pieces
+        assert going["status"] == "PROCESSING" and going["steps"]["wait"]["status"] == "PROCESSING"
     finally:
         (project / "go").touch()
         proc.wait(timeout=60)
