@@ -230,14 +230,23 @@ def test_the_last_try_of_a_batch_pod_follows_a_failing_iteration_to_the_fail_ste
     assert all(b["status"] == "SUCCESS" for name, b in branches.items() if name != "fan.3")
 
 
-def test_two_failing_iterations_then_runnable_retry_reruns_exactly_those_two_in_batches(project):
+def _run_with_two_broken(project, batch_size: int, count: int, broken: tuple[int, int]) -> dict:
+    """The reduced map of ``count`` iterations in batches of ``batch_size`` on the emulator, with the iterations
+    ``broken`` failing: its status (the run failed)."""
     (project / "m.yaml").write_text(REDUCED)
-    configure(project, "overrides: {batched: {batch_size: 4}}")
-    assert run_cli(["execute", "-f", "m.yaml", "-c", "argo-e2e.yaml", "-p", items(project, 12)], project).returncode == 0
+    configure(project, f"overrides: {{batched: {{batch_size: {batch_size}}}}}")
+    assert run_cli(["execute", "-f", "m.yaml", "-c", "argo-e2e.yaml", "-p", items(project, count)],
+                   project).returncode == 0
     volume(project).mkdir(parents=True, exist_ok=True)
-    (volume(project) / "broken").write_text("5\n10\n")
+    (volume(project) / "broken").write_text("".join(f"{i}\n" for i in broken))
     _, status = emulate(project)
-    assert status["phase"] == "Failed" and len(batch_pods(status)) == 3
+    assert status["phase"] == "Failed"
+    return status
+
+
+def test_two_failing_iterations_then_runnable_retry_reruns_exactly_those_two_in_batches(project):
+    status = _run_with_two_broken(project, 4, 12, (5, 10))
+    assert len(batch_pods(status)) == 3
     assert ran(project) == Counter(range(12))  # every iteration ran: a failure fails its branch, not its neighbours
     [run_id] = run_ids_on_volume(project)
     original = volume_run_log(project, run_id)
@@ -272,13 +281,7 @@ def test_two_failing_iterations_then_runnable_retry_reruns_exactly_those_two_in_
 def test_runnable_retry_of_a_map_wider_than_500_runs_its_batches_again_each_carrying_over_its_succeeded(project):
     """Above 500 iterations the fan-out pod of the retry does not carry over the succeeded iterations itself (one
     pod, ten minutes for 100,000): the batches are those of the original run and each carries over its own."""
-    (project / "m.yaml").write_text(REDUCED)
-    configure(project, "overrides: {batched: {batch_size: 100}}")
-    assert run_cli(["execute", "-f", "m.yaml", "-c", "argo-e2e.yaml", "-p", items(project, 600)], project).returncode == 0
-    volume(project).mkdir(parents=True, exist_ok=True)
-    (volume(project) / "broken").write_text("5\n550\n")
-    _, status = emulate(project)
-    assert status["phase"] == "Failed"
+    status = _run_with_two_broken(project, 100, 600, (5, 550))
     original_batches = sorted(n.rsplit(".", 1)[1] for n in batch_pods(status))
     assert len(original_batches) == 6 and ran(project) == Counter(range(600))
     [run_id] = run_ids_on_volume(project)
