@@ -114,9 +114,12 @@ def start(project: Path, pipeline: str, config: str | None, run_id: str, mark: s
     env.pop("RUNNABLE_CONFIGURATION_FILE", None)
     env.update(PYTHONPATH=str(project), RUNNABLE_TEST_MARK=mark)
     # output to files: a process left holding a pipe would not keep this test waiting; a session of its own,
-    # as a terminal's job has, so that a signal can go to its whole process group as Ctrl-C's does
+    # as a terminal's job has, so that a signal can go to its whole process group as Ctrl-C's does; SIGINT
+    # handled as in a terminal's foreground job (a suite started in the background by a script inherits it
+    # ignored, and a run started so rightly ignores Ctrl-C)
     return subprocess.Popen(args, cwd=project, env=env, stdout=open(project / "out.txt", "w"),
-                            stderr=open(project / "err.txt", "w"), start_new_session=True)
+                            stderr=open(project / "err.txt", "w"), start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def stopped(project: Path, pipeline: str, config: str | None, signum: int, sleeping: int,
