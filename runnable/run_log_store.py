@@ -8,7 +8,9 @@ log -- so that recording a step costs the same in a run of ten steps or of ten t
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, ClassVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, ClassVar, Iterable
 
 from pydantic_core import to_json
 
@@ -97,6 +99,10 @@ class BaseRunLogStore(BaseService):
         run of 100,000 map iterations in little memory)."""
         write(self.get_run_log(run_id).model_dump_json(indent=1))
 
+    def summary(self, run_id: str) -> tuple[RunLog, "StepTally"]:
+        """The run's header and the tally of its step logs (what ``runnable runs`` shows of a run)."""
+        return self.get_run_log_header(run_id), StepTally.of(self.list_logs(run_id)[0])
+
     def location(self, run_id: str) -> str:
         """Where a user finds the run log (shown when a run ends)."""
         return f"the {self.service_name} store"
@@ -143,6 +149,46 @@ def assemble(run_log: RunLog, steps: list[StepLog], branches: list[BranchLog]) -
 #: where a step or branch log goes in the run log: (internal name, key it is filed under -- a step's name, a
 #: branch's internal name --, is a branch, a step's first start time, a branch's iteration)
 Placement = tuple[str, str, bool, str, int]
+
+
+TERMINAL_STEP_TYPES = ("success", "fail")
+
+
+@dataclass
+class StepTally:
+    """A run's step logs in brief, gathered one at a time: how many have each status (its success and fail
+    steps aside), and the first start and the last end of their attempts (ISO text)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    first: str | None = None
+    last: str | None = None
+
+    @classmethod
+    def of(cls, steps: Iterable[StepLog]) -> "StepTally":
+        tally = cls()
+        for step in steps:
+            tally.add(step)
+        return tally
+
+    def add(self, step: StepLog) -> None:
+        if step.step_type not in TERMINAL_STEP_TYPES:
+            self.counts[step.status] = self.counts.get(step.status, 0) + 1
+        for attempt in step.attempts:
+            for text in (attempt.start_time, attempt.end_time):
+                moment = _moment(text)
+                if moment is None:
+                    continue
+                if self.first is None or moment < _moment(self.first):
+                    self.first = text
+                if self.last is None or moment > _moment(self.last):
+                    self.last = text
+
+
+def _moment(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def placement(record: StepLog | BranchLog | dict) -> Placement:

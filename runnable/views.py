@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Iterable
 from . import names
 from .run_log import FAIL, PROCESSING, SUCCESS, BranchLog, RunLog, StepLog
 from .errors import RunnableError, RunLogNotFoundError
+from .run_log_store import TERMINAL_STEP_TYPES, StepTally  # the drawing reads TERMINAL_STEP_TYPES here too
 
 if TYPE_CHECKING:
     from .run_log_store import BaseRunLogStore
 
 DEFAULT_LOG_FOLDER = ".run_log_store"
-TERMINAL_STEP_TYPES = ("success", "fail")
 STATUS_STYLES = {SUCCESS: "green", FAIL: "bold red", PROCESSING: "yellow", "CREATED": "dim", "TRIGGERED": "cyan"}
 VALUE_WIDTH = 80  # longer parameter values are cut in the tree (--json has them whole)
 
@@ -111,15 +111,8 @@ def _time(text: str) -> datetime | None:
 
 def span(steps: Iterable[StepLog]) -> tuple[datetime | None, datetime | None]:
     """The first start and the last end among the attempts of ``steps`` (a step still running: its start)."""
-    first = last = None
-    for step in steps:
-        for attempt in step.attempts:
-            for moment in (_time(attempt.start_time), _time(attempt.end_time)):
-                if moment is None:
-                    continue
-                first = moment if first is None or moment < first else first
-                last = moment if last is None or moment > last else last
-    return first, last
+    tally = StepTally.of(steps)
+    return _time(tally.first), _time(tally.last)
 
 
 def seconds(first: datetime | None, last: datetime | None) -> float | None:
@@ -171,12 +164,9 @@ class RunSummary:
 
 
 def summarize(store: "BaseRunLogStore", run_id: str) -> RunSummary:
-    header = store.get_run_log_header(run_id)
-    steps, _ = store.list_logs(run_id)
-    start, end = span(steps)
-    counts = Counter(s.status for s in steps if s.step_type not in TERMINAL_STEP_TYPES)
-    return RunSummary(run_id, header.status, header.tag, header.original_run_id, store.service_name, start, end,
-                      counts)
+    header, tally = store.summary(run_id)
+    return RunSummary(run_id, header.status, header.tag, header.original_run_id, store.service_name,
+                      _time(tally.first), _time(tally.last), Counter(tally.counts))
 
 
 def list_runs(stores: list["BaseRunLogStore"], limit: int | None = None) -> list[RunSummary]:

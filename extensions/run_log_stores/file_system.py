@@ -14,6 +14,7 @@ gatherings never interleave, and a late write after a gathering lands in pieces 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import threading
@@ -26,7 +27,7 @@ from pydantic import PrivateAttr, ValidationError
 from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
 from runnable.diagnostics import first_error
 from runnable.errors import RunLogNotFoundError, RunnableError
-from runnable.run_log_store import check_run_id, log_not_found
+from runnable.run_log_store import StepTally, check_run_id, log_not_found
 
 from .pieces import BRANCHES, HEADER, STEPS, PieceStore, write_atomic
 
@@ -53,7 +54,7 @@ class FileSystemRunLogStore(PieceStore):
     def list_run_ids(self) -> list[str]:
         """Gathered runs (``<run_id>.json``) and runs still in pieces (going, or cut short)."""
         root = self._root()
-        gathered = {p.stem for p in root.glob("*.json")}
+        gathered = {p.stem for p in root.glob("*.json") if not p.name.startswith(".")}  # not a kept summary
         pieces = {p.parent.name[: -len(PARTS_SUFFIX)] for p in root.glob(f"*{PARTS_SUFFIX}/{HEADER}")}
         return sorted(gathered | pieces)
 
@@ -250,6 +251,41 @@ class FileSystemRunLogStore(PieceStore):
                 for part in iter(lambda: fh.read(1 << 20), ""):
                     write(part)
 
+    def summary(self, run_id: str) -> tuple[RunLog, StepTally]:
+        """A gathered run's, as kept beside it when it was gathered (``runnable runs`` does not parse a map of
+        100,000 iterations to count its steps); else worked out from its pieces or its file."""
+        with self._locked(run_id, reading=True):
+            if self._pieces(run_id):
+                return super().summary(run_id)
+            kept = self._kept_summary(run_id)
+            if kept is not None:
+                return kept
+            _, run_log, steps, _ = self._consolidated(run_id)
+            return run_log.header(), StepTally.of(steps.values())
+
+    def _summary_path(self, run_id: str) -> Path:
+        return self._root() / f".{check_run_id(run_id)}.summary.json"
+
+    def _keep_summary(self, run_id: str, header: RunLog, tally: StepTally) -> None:
+        st = self.json_path(run_id).stat()
+        text = json.dumps({"gathered": [st.st_size, st.st_mtime_ns], "header": header.model_dump(mode="json"),
+                           "tally": {"counts": tally.counts, "first": tally.first, "last": tally.last}})
+        try:
+            write_atomic(self._summary_path(run_id), text, self.durable)
+        except OSError:  # only a speed-up: runs are summed up from their file without it
+            pass
+
+    def _kept_summary(self, run_id: str) -> tuple[RunLog, StepTally] | None:
+        """The summary kept when the run was gathered, if the gathered file is still the one it describes."""
+        try:
+            kept = json.loads(self._summary_path(run_id).read_bytes())
+            st = self.json_path(run_id).stat()
+            if kept["gathered"] != [st.st_size, st.st_mtime_ns]:
+                return None
+            return RunLog.model_validate(kept["header"]), StepTally(**kept["tally"])
+        except (OSError, ValueError, KeyError, TypeError, ValidationError):
+            return None
+
     def finalize(self, run_id: str) -> None:
         """Gather the pieces into ``<run_id>.json`` and remove them, holding the run's lock alone."""
         with self._locked(run_id, exclusive=True):
@@ -258,4 +294,5 @@ class FileSystemRunLogStore(PieceStore):
                 return
             write_atomic(self.json_path(run_id), lambda write: super(FileSystemRunLogStore, self).write_json(
                 run_id, write), self.durable)
+            self._keep_summary(run_id, *super().summary(run_id))
             shutil.rmtree(d, ignore_errors=True)

@@ -22,7 +22,8 @@ from pydantic import BaseModel, PrivateAttr
 from runnable import names
 from runnable.run_log import BranchLog, Parameter, RunLog, StepLog
 from runnable.errors import RunnableError, RunLogNotFoundError
-from runnable.run_log_store import BaseRunLogStore, check_run_id, log_not_found, nesting, placement, write_nested
+from runnable.run_log_store import (BaseRunLogStore, StepTally, check_run_id, log_not_found, nesting, placement,
+                                   write_nested)
 
 HEADER = "run.json"
 PARAMETERS = "parameters.json"
@@ -181,6 +182,14 @@ class PieceStore(BaseRunLogStore):
 
     def _consolidated_exists(self, run_id: str) -> bool:
         return False
+
+    def summary(self, run_id: str) -> tuple[RunLog, StepTally]:
+        """The header and the step logs' tally, reading one step log at a time."""
+        d = self._need_run(run_id)
+        tally = StepTally()
+        for _, data in self._read_pieces(d / STEPS):
+            tally.add(StepLog.model_validate(data))
+        return self.get_run_log_header(run_id), tally
 
     def run_exists(self, run_id: str) -> bool:
         return (self._dir(run_id) / HEADER).exists() or self._consolidated_exists(run_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 import os
 import re
 import shutil
@@ -164,6 +165,32 @@ def test_runs_and_show_on_a_run_cut_short(project):
     assert [(r["run_id"], r["status"]) for r in listed] == [("cut", "PROCESSING")]
     out = run_cli(["show", "cut"], project).stdout
     assert "wait (task) PROCESSING" in out
+
+
+def test_runs_of_a_gathered_run_says_the_same_with_or_without_what_was_kept_beside_it(project):
+    """The file-system store keeps a gathered run's summary beside it, so that listing runs parses no run log (a
+    map of 100,000 iterations took gigabytes); what runs says is the same as worked out from the run log itself,
+    and a summary that no longer describes the file (a run log copied over it) is not used."""
+    assert _execute(project, "examples/map.yaml", "mapped").returncode == 0
+    assert _execute(project, "examples/failing.yaml", "failed").returncode == 1
+    store = project / ".run_log_store"
+    kept = _runs_json(project)
+    assert sorted(p.name for p in store.glob(".*.summary.json")) == [".failed.summary.json", ".mapped.summary.json"]
+    for summary in store.glob(".*.summary.json"):
+        summary.unlink()
+    assert _runs_json(project) == kept
+    for listed in kept:  # every step log but success and fail, by status, as the run log has them
+        counted, stack = Counter(), list(read_run_log(project, listed["run_id"])["steps"].values())
+        while stack:
+            step = stack.pop()
+            counted[step["status"]] += step["step_type"] not in ("success", "fail")
+            stack.extend(s for branch in step["branches"].values() for s in branch["steps"].values())
+        assert listed["steps"] == {k: v for k, v in counted.items() if v}
+
+    assert _execute(project, "examples/map.yaml", "again").returncode == 0
+    shutil.copy(store / "failed.json", store / "again.json")  # the file changed since its summary was kept
+    again = {r["run_id"]: r for r in _runs_json(project)}["again"]
+    assert again["status"] == "FAIL" and again["steps"] == {"FAIL": 1}
 
 
 def test_runs_and_show_on_logs_copied_back_from_a_cluster(project, tmp_path):
