@@ -292,7 +292,8 @@ class FileSystemRunLogStore(PieceStore):
             d = self._dir(run_id)
             if not (d / HEADER).exists():
                 return
+            tally = StepTally()  # counted as the step logs are gathered: read once
             write_atomic(self.json_path(run_id), lambda write: super(FileSystemRunLogStore, self).write_json(
-                run_id, write), self.durable)
-            self._keep_summary(run_id, *super().summary(run_id))
+                run_id, write, tally), self.durable)
+            self._keep_summary(run_id, super().get_run_log_header(run_id), tally)
             shutil.rmtree(d, ignore_errors=True)

@@ -272,9 +272,10 @@ class PieceStore(BaseRunLogStore):
                 if data is not None:
                     yield entry.path, data
 
-    def write_json(self, run_id: str, write: Callable[[str], Any]) -> None:
+    def write_json(self, run_id: str, write: Callable[[str], Any], tally: StepTally | None = None) -> None:
         """Write the whole run log as JSON, as ``get_run_log(run_id).model_dump_json(indent=1)`` would, holding one
-        step or branch log at a time: a run of 100,000 map iterations is gathered in linear time and little memory."""
+        step or branch log at a time: a run of 100,000 map iterations is gathered in linear time and little memory.
+        ``tally``: each step log written is added to it."""
         d = self._need_run(run_id)
         head = self.get_run_log_header(run_id).model_copy(update={"run_config": self.get_run_config(run_id),
                                                                  "parameters": self.get_parameters(run_id)})
@@ -287,6 +288,8 @@ class PieceStore(BaseRunLogStore):
         def text_of(index: int) -> tuple[str, str]:
             model, children = (BranchLog, "steps") if placements[index][2] else (StepLog, "branches")
             record = model.model_validate_json(Path(paths[index]).read_bytes())
+            if tally is not None and model is StepLog:
+                tally.add(record)
             if getattr(record, children):
                 record = record.model_copy(update={children: {}})
             return record.model_dump_json(indent=1), record.internal_name
