@@ -54,7 +54,7 @@ class FileSystemRunLogStore(PieceStore):
     def list_run_ids(self) -> list[str]:
         """Gathered runs (``<run_id>.json``) and runs still in pieces (going, or cut short)."""
         root = self._root()
-        gathered = {p.stem for p in root.glob("*.json") if not p.name.startswith(".")}  # not a kept summary
+        gathered = {p.stem for p in root.glob("*.json") if not p.name.startswith(".")}  # the store's own files
         pieces = {p.parent.name[: -len(PARTS_SUFFIX)] for p in root.glob(f"*{PARTS_SUFFIX}/{HEADER}")}
         return sorted(gathered | pieces)
 
@@ -264,7 +264,7 @@ class FileSystemRunLogStore(PieceStore):
             return run_log.header(), StepTally.of(steps.values())
 
     def _summary_path(self, run_id: str) -> Path:
-        return self._root() / f".{check_run_id(run_id)}.summary.json"
+        return self._root() / f".{check_run_id(run_id)}.summary"
 
     def _keep_summary(self, run_id: str, header: RunLog, tally: StepTally) -> None:
         st = self.json_path(run_id).stat()

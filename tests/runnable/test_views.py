@@ -175,8 +175,8 @@ def test_runs_of_a_gathered_run_says_the_same_with_or_without_what_was_kept_besi
     assert _execute(project, "examples/failing.yaml", "failed").returncode == 1
     store = project / ".run_log_store"
     kept = _runs_json(project)
-    assert sorted(p.name for p in store.glob(".*.summary.json")) == [".failed.summary.json", ".mapped.summary.json"]
-    for summary in store.glob(".*.summary.json"):
+    assert sorted(p.name for p in store.glob(".*.summary")) == [".failed.summary", ".mapped.summary"]
+    for summary in store.glob(".*.summary"):
         summary.unlink()
     assert _runs_json(project) == kept
     for listed in kept:  # every step log but success and fail, by status, as the run log has them

@@ -135,7 +135,7 @@ def test_sixty_four_writers_racing_repeated_gatherings_and_late_writes_lose_noth
     assert set(run_log.steps) == expected
     assert all(s.status == SUCCESS and len(s.attempts) == 1 for s in run_log.steps.values())
     assert run_log.status == SUCCESS
-    assert sorted(p.name for p in Path(folder).iterdir()) == [".run.lock", ".run.summary.json", "run.json"]  # all gathered
+    assert sorted(p.name for p in Path(folder).iterdir()) == [".run.lock", ".run.summary", "run.json"]  # all gathered
     header, tally = store.summary("run")  # what `runnable runs` shows, as kept by the last gathering
     assert header.status == SUCCESS and tally.counts == {SUCCESS: len(expected)}
 
