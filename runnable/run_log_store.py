@@ -157,11 +157,11 @@ TERMINAL_STEP_TYPES = ("success", "fail")
 @dataclass
 class StepTally:
     """A run's step logs in brief, gathered one at a time: how many have each status (its success and fail
-    steps aside), and the first start and the last end of their attempts (ISO text)."""
+    steps aside), and the first start and the last end of their attempts."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    first: str | None = None
-    last: str | None = None
+    first: datetime | None = None
+    last: datetime | None = None
 
     @classmethod
     def of(cls, steps: Iterable[StepLog]) -> "StepTally":
@@ -174,17 +174,25 @@ class StepTally:
         if step.step_type not in TERMINAL_STEP_TYPES:
             self.counts[step.status] = self.counts.get(step.status, 0) + 1
         for attempt in step.attempts:
-            for text in (attempt.start_time, attempt.end_time):
-                moment = _moment(text)
+            for moment in (parse_time(attempt.start_time), parse_time(attempt.end_time)):
                 if moment is None:
                     continue
-                if self.first is None or moment < _moment(self.first):
-                    self.first = text
-                if self.last is None or moment > _moment(self.last):
-                    self.last = text
+                if self.first is None or moment < self.first:
+                    self.first = moment
+                if self.last is None or moment > self.last:
+                    self.last = moment
+
+    def as_json(self) -> dict:
+        return {"counts": self.counts, "first": self.first and self.first.isoformat(),
+                "last": self.last and self.last.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "StepTally":
+        return cls(dict(data["counts"]), parse_time(data["first"]), parse_time(data["last"]))
 
 
-def _moment(text: str | None) -> datetime | None:
+def parse_time(text: str | None) -> datetime | None:
+    """A time as the run log writes it (ISO 8601), or None when there is none (or it is not one)."""
     try:
         return datetime.fromisoformat(text) if text else None
     except ValueError:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from . import names
 from .run_log import FAIL, PROCESSING, SUCCESS, BranchLog, RunLog, StepLog
 from .errors import RunnableError, RunLogNotFoundError
-from .run_log_store import TERMINAL_STEP_TYPES, StepTally  # the drawing reads TERMINAL_STEP_TYPES here too
+from .run_log_store import TERMINAL_STEP_TYPES, StepTally, parse_time  # the drawing reads TERMINAL_STEP_TYPES here
 
 if TYPE_CHECKING:
     from .run_log_store import BaseRunLogStore
@@ -74,45 +74,35 @@ def _where(stores: list["BaseRunLogStore"]) -> str:
     return f"{', '.join(folders)} ({', '.join(s.service_name for s in stores)})"
 
 
-def find_run(stores: list["BaseRunLogStore"], run_id: str) -> tuple["BaseRunLogStore", RunLog]:
-    """The whole run log of ``run_id``, from the first store that holds it."""
-    from .run_log_store import check_run_id
-
-    check_run_id(run_id)
-    for store in stores:
-        try:
-            return store, store.get_run_log(run_id)
-        except RunLogNotFoundError:
-            continue
-    raise RunLogNotFoundError(f"no run '{run_id}' in {_where(stores)}")
-
-
-def write_run_json(stores: list["BaseRunLogStore"], run_id: str, write) -> None:
-    """The whole run log of ``run_id`` as JSON through ``write``, from the first store that holds it, as the
-    store gives it in parts (a map of 100,000 iterations is never held whole)."""
+def holding(stores: list["BaseRunLogStore"], run_id: str) -> "BaseRunLogStore":
+    """The first of ``stores`` that holds run ``run_id``."""
     from .run_log_store import check_run_id
 
     check_run_id(run_id)
     for store in stores:
         if store.run_exists(run_id):
-            store.write_json(run_id, write)
-            write("\n")
-            return
+            return store
     raise RunLogNotFoundError(f"no run '{run_id}' in {_where(stores)}")
 
 
+def find_run(stores: list["BaseRunLogStore"], run_id: str) -> tuple["BaseRunLogStore", RunLog]:
+    """The whole run log of ``run_id``, from the first store that holds it."""
+    store = holding(stores, run_id)
+    return store, store.get_run_log(run_id)
+
+
+def write_run_json(stores: list["BaseRunLogStore"], run_id: str, write) -> None:
+    """The whole run log of ``run_id`` as JSON through ``write``, from the first store that holds it, as the
+    store gives it in parts (a map of 100,000 iterations is never held whole)."""
+    holding(stores, run_id).write_json(run_id, write)
+    write("\n")
+
+
 # --- times ------------------------------------------------------------------------------------------
-def _time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
 def span(steps: Iterable[StepLog]) -> tuple[datetime | None, datetime | None]:
     """The first start and the last end among the attempts of ``steps`` (a step still running: its start)."""
     tally = StepTally.of(steps)
-    return _time(tally.first), _time(tally.last)
+    return tally.first, tally.last
 
 
 def seconds(first: datetime | None, last: datetime | None) -> float | None:
@@ -166,7 +156,7 @@ class RunSummary:
 def summarize(store: "BaseRunLogStore", run_id: str) -> RunSummary:
     header, tally = store.summary(run_id)
     return RunSummary(run_id, header.status, header.tag, header.original_run_id, store.service_name,
-                      _time(tally.first), _time(tally.last), Counter(tally.counts))
+                      tally.first, tally.last, Counter(tally.counts))
 
 
 def list_runs(stores: list["BaseRunLogStore"], limit: int | None = None) -> list[RunSummary]:
@@ -346,7 +336,7 @@ def _step_lines(out: _Lines, head: str, inner: str, step: StepLog) -> None:
         return
     for attempt in step.attempts:
         out.add(detail, (f"attempt {attempt.attempt_number}: ", "dim"), _status(attempt.status),
-                f" {human_duration(seconds(_time(attempt.start_time), _time(attempt.end_time)))}"
+                f" {human_duration(seconds(parse_time(attempt.start_time), parse_time(attempt.end_time)))}"
                 f" from {attempt.start_time or '-'}" + (f": {attempt.message}" if attempt.message else ""))
     final = step.attempts[-1] if step.attempts else None
     if final and final.input_parameters:

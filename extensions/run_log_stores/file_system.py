@@ -269,7 +269,7 @@ class FileSystemRunLogStore(PieceStore):
     def _keep_summary(self, run_id: str, header: RunLog, tally: StepTally) -> None:
         st = self.json_path(run_id).stat()
         text = json.dumps({"gathered": [st.st_size, st.st_mtime_ns], "header": header.model_dump(mode="json"),
-                           "tally": {"counts": tally.counts, "first": tally.first, "last": tally.last}})
+                           "tally": tally.as_json()})
         try:
             write_atomic(self._summary_path(run_id), text, self.durable)
         except OSError:  # only a speed-up: runs are summed up from their file without it
@@ -282,7 +282,7 @@ class FileSystemRunLogStore(PieceStore):
             st = self.json_path(run_id).stat()
             if kept["gathered"] != [st.st_size, st.st_mtime_ns]:
                 return None
-            return RunLog.model_validate(kept["header"]), StepTally(**kept["tally"])
+            return RunLog.model_validate(kept["header"]), StepTally.from_json(kept["tally"])
         except (OSError, ValueError, KeyError, TypeError, ValidationError):
             return None
 
